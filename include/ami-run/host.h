@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Thin host adapters: digests, subprocesses, qemu-img, HTTP, signals. */
+
+#include <gio/gio.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* --- signals.c ---------------------------------------------------------------------- */
+
+/**
+ * ami_signals_install() - catch SIGINT, SIGTERM and SIGHUP: long operations poll
+ * ami_signals_pending() and unwind with AMI_ERROR_CANCELLED, so temporary files go.
+ */
+void ami_signals_install(void);
+
+/** ami_signals_pending() - the signal that arrived, or 0. */
+int ami_signals_pending(void);
+
+/** ami_signals_check() - FALSE with AMI_ERROR_CANCELLED once a signal arrived. */
+gboolean ami_signals_check(GError **error);
+
+/* --- digest.c ----------------------------------------------------------------------- */
+
+typedef struct AmiSha256 AmiSha256;
+
+/** ami_sha256_new() - a streaming SHA-256 (OpenSSL: 6x GLib's speed here, see code). */
+AmiSha256 *ami_sha256_new(void);
+void ami_sha256_update(AmiSha256 *sha, const void *data, size_t len);
+/** ami_sha256_finish() - the lowercase hex digest (new string); frees @sha. */
+char *ami_sha256_finish(AmiSha256 *sha);
+void ami_sha256_free(AmiSha256 *sha);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiSha256, ami_sha256_free)
+
+/** ami_sha256_file() - hex SHA-256 of a whole file, or NULL. Polls for signals. */
+char *ami_sha256_file(const char *path, GError **error);
+
+/** ami_sha256_hex_is_valid() - 64 hex digits (either case). */
+gboolean ami_sha256_hex_is_valid(const char *hex);
+
+/* --- spawn.c ------------------------------------------------------------------------ */
+
+/**
+ * ami_spawn_sync() - run @argv (never a shell), wait, honour signals (the child is
+ * killed and AMI_ERROR_CANCELLED returned).  With @ret_stdout, capture standard output
+ * (new string); standard error is captured and put in the error message on failure.
+ * With @stdout_to_stderr the child's stdout goes to our stderr (progress output).
+ * A missing program is AMI_ERROR_HOST naming the package to install.
+ */
+gboolean ami_spawn_sync(const char *const *argv, gboolean stdout_to_stderr, char **ret_stdout,
+                        GError **error);
+
+/* --- qemu-img.c --------------------------------------------------------------------- */
+
+typedef struct {
+    char *format;
+    guint64 virtual_size;
+    guint64 actual_size;
+    char *backing_file;   /* NULL unless the image names one */
+    gboolean has_data_file; /* qcow2 external data file */
+    gboolean foreign_extents; /* vmdk extents in other files */
+} AmiDiskInfo;
+
+void ami_disk_info_free(AmiDiskInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiDiskInfo, ami_disk_info_free)
+
+/**
+ * ami_qemu_img_info() - `qemu-img info --output=json` of @path (absolute), with format
+ * @format pinned, or probed when NULL.  Never follows a backing chain.
+ */
+AmiDiskInfo *ami_qemu_img_info(const char *path, const char *format, GError **error);
+
+/**
+ * ami_qemu_img_convert() - convert @src (format @src_format, pinned) to a new qcow2
+ * @dst; sparse; progress to stderr when @progress.
+ */
+gboolean ami_qemu_img_convert(const char *src, const char *src_format, const char *dst,
+                              gboolean progress, GError **error);
+
+/* --- http.c ------------------------------------------------------------------------- */
+
+/** ami_url_is_remote() - whether @s is an http://, https:// or file:// URL. */
+gboolean ami_url_is_remote(const char *s);
+
+/**
+ * ami_http_download() - fetch @url (http, https or file) into the new file @dest,
+ * computing its SHA-256 on the way (*ret_sha256, new string).  A progress bar goes to
+ * stderr when @progress.  On failure @dest is removed.
+ */
+gboolean ami_http_download(const char *url, const char *dest, gboolean progress,
+                           char **ret_sha256, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The snapshot store (docs/store.md).  Every change goes through a transaction: files
+ * are staged in a private work directory, a journal is written and synced (the commit
+ * point), then the files are renamed into place.  A command killed at any point leaves
+ * the old or the new state; the next command that locks the store finishes or discards
+ * what a dead one left behind.
+ */
+
+#include <glib.h>
+#include <jansson.h>
+
+G_BEGIN_DECLS
+
+/* OwnerId of everything registered locally; `--owners self` selects it. */
+#define AMI_STORE_OWNER_ID "000000000000"
+
+typedef struct AmiStore AmiStore;
+typedef struct AmiTxn AmiTxn;
+
+/**
+ * ami_store_resolve_path() - the store directory: @flag (--store) if set, else
+ * $AMI_RUN_STORE, else $XDG_DATA_HOME/ami-run (~/.local/share/ami-run).
+ * Returns a newly allocated absolute path.
+ */
+char *ami_store_resolve_path(const char *flag);
+
+/**
+ * ami_store_open() - open the store at @path.  With @create, make it (directories 0700)
+ * when missing; without, a missing store is AMI_ERROR_NOT_FOUND.  Takes no lock.
+ */
+AmiStore *ami_store_open(const char *path, gboolean create, GError **error);
+
+/** ami_store_free() - release @store and its lock. Accepts NULL. */
+void ami_store_free(AmiStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiStore, ami_store_free)
+
+/** ami_store_path() - the store's root directory (borrowed). */
+const char *ami_store_path(const AmiStore *store);
+
+/**
+ * ami_store_lock() - take the store's exclusive lock (waiting for other commands) and
+ * recover what dead commands left: finish committed transactions, remove the rest.
+ */
+gboolean ami_store_lock(AmiStore *store, GError **error);
+
+/** ami_store_unlock() - drop the lock taken by ami_store_lock(). */
+void ami_store_unlock(AmiStore *store);
+
+/**
+ * ami_store_load_image() - the stored describe-images object of @image_id (new
+ * reference), or NULL with AMI_ERROR_NOT_FOUND (or AMI_ERROR_CORRUPT).
+ */
+json_t *ami_store_load_image(AmiStore *store, const char *image_id, GError **error);
+
+/** ami_store_load_snapshot() - the same for a snapshot's record. */
+json_t *ami_store_load_snapshot(AmiStore *store, const char *snapshot_id, GError **error);
+
+/**
+ * ami_store_list_images() - every stored image object, sorted by ImageId.
+ * Returns a new array of owned json_t references.
+ */
+GPtrArray *ami_store_list_images(AmiStore *store, GError **error);
+
+/** ami_store_list_snapshots() - every snapshot record, sorted by SnapshotId. */
+GPtrArray *ami_store_list_snapshots(AmiStore *store, GError **error);
+
+/**
+ * ami_store_images_using() - ids of the stored images whose mappings refer to
+ * @snapshot_id, other than @except (may be NULL).  New array of new strings.
+ */
+GPtrArray *ami_store_images_using(AmiStore *store, const char *snapshot_id, const char *except,
+                                  GError **error);
+
+/** ami_store_snapshot_path() - path of a snapshot's disk file (new string). */
+char *ami_store_snapshot_path(const AmiStore *store, const char *snapshot_id);
+
+/** ami_store_image_rel(), ami_store_snapshot_rel(), ami_store_snapshot_record_rel() -
+ * store-relative paths for transactions (new strings; ids must be valid). */
+char *ami_store_image_rel(const char *image_id);
+char *ami_store_snapshot_rel(const char *snapshot_id);
+char *ami_store_snapshot_record_rel(const char *snapshot_id);
+
+/**
+ * ami_store_txn_new() - start a transaction: a private work directory inside the store
+ * (same file system, so renames are atomic) that is removed when the transaction is
+ * freed uncommitted.  Needs no lock; ami_txn_commit() does.
+ */
+AmiTxn *ami_store_txn_new(AmiStore *store, GError **error);
+
+/** ami_txn_free() - discard an uncommitted transaction and its staged files. */
+void ami_txn_free(AmiTxn *txn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiTxn, ami_txn_free)
+
+/** ami_txn_workdir() - the work directory for staging large files (borrowed). */
+const char *ami_txn_workdir(const AmiTxn *txn);
+
+/** ami_txn_stage_path() - a fresh file name inside the work directory (new string). */
+char *ami_txn_stage_path(AmiTxn *txn);
+
+/** ami_txn_put_json() - stage @value to be written at store-relative @rel. */
+gboolean ami_txn_put_json(AmiTxn *txn, const char *rel, json_t *value, GError **error);
+
+/** ami_txn_put_file() - stage @staged (from ami_txn_stage_path()) to land at @rel. */
+gboolean ami_txn_put_file(AmiTxn *txn, const char *rel, const char *staged, GError **error);
+
+/** ami_txn_delete() - delete @rel (store-relative) when the transaction commits. */
+void ami_txn_delete(AmiTxn *txn, const char *rel);
+
+/** ami_txn_commit() - make every staged change at once.  The store must be locked. */
+gboolean ami_txn_commit(AmiTxn *txn, GError **error);
+
+/**
+ * ami_json_write_file_atomic() - write @value to @path via a temporary file, fsync and
+ * rename, with mode @mode.
+ */
+gboolean ami_json_write_file_atomic(const char *path, json_t *value, int mode, GError **error);
+
+G_END_DECLS

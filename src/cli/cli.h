@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The ami-run command line: shared state, argument parsing, output. Only cli/ prints. */
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "ami-run/store.h"
+
+typedef enum {
+    CLI_OUTPUT_JSON,
+    CLI_OUTPUT_TABLE,
+    CLI_OUTPUT_TEXT,
+    CLI_OUTPUT_XML, /* run --dry-run only */
+    CLI_OUTPUT_LAST
+} CliOutput;
+
+/* Global options, shared by every verb. */
+typedef struct {
+    const char *verb;
+    char *store_path; /* --store, resolved */
+    CliOutput output;
+    gboolean progress; /* stderr is a terminal */
+} Cli;
+
+/* --- args.c: AWS-CLI-style options ----------------------------------------------- */
+
+typedef enum {
+    ARG_STRING, /* --x VALUE; target char ** */
+    ARG_LIST,   /* --x V1 V2 …, repeatable; target char *** (GStrv) */
+    ARG_BOOL,   /* --x / --no-x; target int * (caller presets -1 for "unset") */
+    ARG_LAST
+} ArgType;
+
+typedef struct {
+    const char *name; /* without "--" */
+    ArgType type;
+    void *target;
+    const char *metavar;
+    const char *help;
+} ArgSpec;
+
+/**
+ * cli_args_parse() - parse @argv (the verb's arguments) against @specs, a table ended by
+ * a NULL name.  Sets *ret_help and returns TRUE when --help was given (usage printed).
+ */
+gboolean cli_args_parse(const Cli *cli, const char *summary, const ArgSpec *specs, int argc,
+                        char **argv, gboolean *ret_help, GError **error);
+
+/** cli_args_free() - free the strings and lists cli_args_parse() stored in @specs' targets. */
+void cli_args_free(const ArgSpec *specs);
+
+/* --- output.c --------------------------------------------------------------------- */
+
+/** cli_print() - print @result in the --output format (JSON as the AWS CLI indents it). */
+void cli_print(const Cli *cli, json_t *result);
+
+/** cli_notice() - a one-line message to stderr, "ami-run: VERB: …". */
+void cli_notice(const Cli *cli, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* --- common.c --------------------------------------------------------------------- */
+
+/**
+ * cli_open_store() - open the store; @create makes it.  Without @create, a missing store
+ * returns NULL with no error set (there is nothing to list).
+ */
+AmiStore *cli_open_store(const Cli *cli, gboolean create, GError **error);
+
+/**
+ * cli_json_arg() - an option value that is JSON text or `file://PATH` (as the AWS CLI
+ * takes them).  @what names the option in errors.  Returns a new reference.
+ */
+json_t *cli_json_arg(const char *value, const char *what, GError **error);
+
+/** cli_require() - AMI_ERROR_INVALID "--NAME is required" when @value is NULL. */
+gboolean cli_require(const void *value, const char *name, GError **error);
+
+/**
+ * cli_parse_tags() - `Key=k,Value=v` shorthand items or one JSON list, into a Tags
+ * list.  With @values_optional, `Key=k` alone is allowed (delete-tags).
+ */
+json_t *cli_parse_tags(char **items, gboolean values_optional, GError **error);
+
+/* --- verbs: cmd-<verb>.c ---------------------------------------------------------- */
+
+typedef gboolean (*CliVerbFunc)(Cli *cli, int argc, char **argv, GError **error);
+
+#define CLI_VERBS(X)                                                                  \
+    X("import-snapshot", import_snapshot, "Import a disk image (file or URL) as a snapshot") \
+    X("describe-snapshots", describe_snapshots, "List snapshots in the store")           \
+    X("delete-snapshot", delete_snapshot, "Delete a snapshot no image uses")             \
+    X("register-image", register_image, "Register an AMI (flags, request JSON or describe-images JSON)") \
+    X("import-image", import_image, "Import a disk and register it as an AMI in one step") \
+    X("describe-images", describe_images, "List AMIs in the store")                      \
+    X("deregister-image", deregister_image, "Remove an AMI (and optionally its snapshots)") \
+    X("create-tags", create_tags, "Add or overwrite tags on AMIs and snapshots")         \
+    X("delete-tags", delete_tags, "Remove tags from AMIs and snapshots")                 \
+    X("enable-image-deprecation", enable_image_deprecation, "Set an AMI's DeprecationTime") \
+    X("disable-image-deprecation", disable_image_deprecation, "Clear an AMI's DeprecationTime")
+
+#define CLI_DECLARE(name, fn, help) gboolean cmd_##fn(Cli *cli, int argc, char **argv, GError **error);
+CLI_VERBS(CLI_DECLARE)
+#undef CLI_DECLARE

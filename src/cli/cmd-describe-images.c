@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ami-run describe-images: {"Images": […]}, each image exactly as it was registered,
+ * members ami-run does not know included.
+ */
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/filter.h"
+#include "cli.h"
+
+static gboolean
+owner_matches(char **owners, json_t *image)
+{
+    const char *owner = json_string_value(json_object_get(image, "OwnerId"));
+    const char *alias = json_string_value(json_object_get(image, "ImageOwnerAlias"));
+
+    for (char **o = owners; o && *o; o++) {
+        if (g_str_equal(*o, "self") && owner && g_str_equal(owner, AMI_STORE_OWNER_ID))
+            return TRUE;
+        if ((owner && g_str_equal(*o, owner)) || (alias && g_str_equal(*o, alias)))
+            return TRUE;
+    }
+    return !owners;
+}
+
+gboolean
+cmd_describe_images(Cli *cli, int argc, char **argv, GError **error)
+{
+    char **ids = NULL, **owners = NULL, **filter_args = NULL;
+    const ArgSpec specs[] = {
+        {"image-ids", ARG_LIST, &ids, "ami-…", "only these images"},
+        {"owners", ARG_LIST, &owners, "OWNER", "self (registered here), an account id or alias"},
+        {"filters", ARG_LIST, &filter_args, "Name=N,Values=V", "filter (name, architecture, state, boot-mode, tag:KEY, tag-key…; * and ? match)"},
+        {NULL, ARG_LAST, NULL, NULL, NULL},
+    };
+    g_autoptr(AmiStore) store = NULL;
+    g_autoptr(AmiFilters) filters = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(json_t) list = json_array();
+    g_autoptr(json_t) result = NULL;
+    gboolean help = FALSE, ok = FALSE;
+
+    if (!cli_args_parse(cli, "List the AMIs in the store.", specs, argc, argv, &help, error))
+        goto out;
+    if (help) {
+        ok = TRUE;
+        goto out;
+    }
+    if (!(filters = ami_filters_parse(AMI_FILTER_IMAGES, (const char *const *)filter_args, error)))
+        goto out;
+    store = cli_open_store(cli, FALSE, error);
+    if (store && (!ami_store_lock(store, error) || !(all = ami_store_list_images(store, error))))
+        goto out;
+    /* As EC2 (InvalidAMIID.NotFound): an id that does not exist is an error. */
+    for (char **id = ids; id && *id; id++) {
+        g_autoptr(json_t) image = NULL;
+
+        if (!store) {
+            g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND,
+                        "Image '%.80s' does not exist in the store", *id);
+            goto out;
+        }
+        if (!(image = ami_store_load_image(store, *id, error)))
+            goto out;
+    }
+    for (guint i = 0; all && i < all->len; i++) {
+        json_t *image = all->pdata[i];
+        const char *id = json_string_value(json_object_get(image, "ImageId"));
+
+        if (ids && (!id || !g_strv_contains((const char *const *)ids, id)))
+            continue;
+        if (owner_matches(owners, image) && ami_filters_match(filters, image))
+            json_array_append(list, image);
+    }
+    result = json_pack("{s:O}", "Images", list);
+    cli_print(cli, result);
+    ok = TRUE;
+out:
+    cli_args_free(specs);
+    return ok;
+}
