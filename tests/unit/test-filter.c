@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/filter.h"
+#include "test-util.h"
+
+static const char *const image_json =
+    "{\"ImageId\":\"ami-0a1b2c3d4e5f60718\",\"Name\":\"debian-12-amd64-20261002\","
+    "\"Architecture\":\"x86_64\",\"State\":\"available\",\"Public\":false,"
+    "\"Tags\":[{\"Key\":\"pipeline\",\"Value\":\"golden\"}],"
+    "\"BlockDeviceMappings\":[{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"SnapshotId\":\"snap-05f1e2d3c4b5a6978\"}}]}";
+
+static gboolean
+matches(const char *const *args)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiFilters) f = ami_filters_parse(AMI_FILTER_IMAGES, args, &error);
+    g_autoptr(json_t) image = parse_json(image_json);
+
+    if (!f)
+        fail_msg("filter did not parse: %s", error->message);
+    return ami_filters_match(f, image);
+}
+
+static void
+test_filter_matches(void **state)
+{
+    (void)state;
+    assert_true(matches(NULL));
+    assert_true(matches((const char *[]){"Name=architecture,Values=x86_64", NULL}));
+    assert_false(matches((const char *[]){"Name=architecture,Values=arm64", NULL}));
+    assert_true(matches((const char *[]){"Name=architecture,Values=arm64,x86_64", NULL}));
+    assert_true(matches((const char *[]){"Name=name,Values=debian-12-*", NULL}));
+    assert_true(matches((const char *[]){"Name=name,Values=debian-1?-amd64-*", NULL}));
+    assert_false(matches((const char *[]){"Name=name,Values=debian", NULL}));
+    assert_true(matches((const char *[]){"Name=tag:pipeline,Values=golden", NULL}));
+    assert_false(matches((const char *[]){"Name=tag:pipeline,Values=silver", NULL}));
+    assert_true(matches((const char *[]){"Name=tag-key,Values=pipe*", NULL}));
+    assert_true(matches((const char *[]){"Name=is-public,Values=false", NULL}));
+    assert_true(matches((const char *[]){"Name=block-device-mapping.snapshot-id,Values=snap-05f1*", NULL}));
+    assert_false(matches((const char *[]){"Name=boot-mode,Values=*", NULL})); /* absent member */
+    assert_false(matches((const char *[]){"Name=architecture,Values=x86_64",
+                                          "Name=state,Values=pending", NULL}));
+    assert_true(matches((const char *[]){"[{\"Name\":\"state\",\"Values\":[\"available\"]}]", NULL}));
+}
+
+static void
+test_filter_rejects_bad_syntax(void **state)
+{
+    static const char *const bad[][2] = {
+        {"Name=colour,Values=red", "unknown filter name 'colour'"},
+        {"architecture=x86_64", "expected Name=NAME,Values=V1,V2"},
+        {"Name=architecture,Values=", "has no Values"},
+        {"[{\"Name\":\"state\"}]", "expected [{\"Name\""},
+        {"[{\"Name\":\"state\",\"Values\":[1]}]", "expected [{\"Name\""},
+        {"[{\"Name\":", "line 1"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        const char *args[] = {bad[i][0], NULL};
+        g_autoptr(AmiFilters) f = ami_filters_parse(AMI_FILTER_IMAGES, args, &error);
+
+        assert_null(f);
+        assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_INVALID));
+        assert_error_contains(error, bad[i][1]);
+    }
+}
+
+static void
+test_filter_snapshot_names(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    const char *args[] = {"Name=volume-size,Values=20", NULL};
+    const char *image_only[] = {"Name=architecture,Values=x86_64", NULL};
+    g_autoptr(AmiFilters) f = ami_filters_parse(AMI_FILTER_SNAPSHOTS, args, &error);
+    g_autoptr(json_t) snap = parse_json("{\"SnapshotId\":\"snap-12345678\",\"VolumeSize\":20}");
+    g_autoptr(AmiFilters) g = NULL;
+
+    (void)state;
+    assert_non_null(f);
+    assert_true(ami_filters_match(f, snap));
+    g = ami_filters_parse(AMI_FILTER_SNAPSHOTS, image_only, &error);
+    assert_null(g);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_filter_matches),
+        cmocka_unit_test(test_filter_rejects_bad_syntax),
+        cmocka_unit_test(test_filter_snapshot_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The store's transactions and crash recovery.  A crash is simulated by leaving a work
+ * directory exactly as a killed command would: before or after its journal is written.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/store.h"
+#include "test-util.h"
+
+#define IMAGE_REL "images/ami-0123456789abcdef0.json"
+
+typedef struct {
+    char *root;
+    AmiStore *store;
+} Fixture;
+
+static int
+setup(void **state)
+{
+    Fixture *f = g_new0(Fixture, 1);
+
+    f->root = g_dir_make_tmp("ami-run-store-XXXXXX", NULL);
+    f->store = ami_store_open(f->root, TRUE, NULL);
+    assert_non_null(f->store);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    Fixture *f = *state;
+    const char *argv[] = {"rm", "-rf", f->root, NULL};
+
+    ami_store_free(f->store);
+    g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(f->root);
+    g_free(f);
+    return 0;
+}
+
+static gboolean
+exists(Fixture *f, const char *rel)
+{
+    g_autofree char *p = g_build_filename(f->root, rel, NULL);
+    return g_file_test(p, G_FILE_TEST_EXISTS);
+}
+
+static guint
+tmp_entries(Fixture *f)
+{
+    g_autofree char *p = g_build_filename(f->root, "tmp", NULL);
+    g_autoptr(GDir) d = g_dir_open(p, 0, NULL);
+    guint n = 0;
+
+    while (d && g_dir_read_name(d))
+        n++;
+    return n;
+}
+
+/* A work directory as a killed command leaves it; @journal NULL: killed before commit. */
+static char *
+fake_workdir(Fixture *f, const char *journal, gboolean with_owner)
+{
+    g_autofree char *work = g_build_filename(f->root, "tmp", "work-dead01", NULL);
+    g_autofree char *staged = g_build_filename(work, "0", NULL);
+
+    assert_int_equal(g_mkdir_with_parents(work, 0700), 0);
+    assert_true(g_file_set_contents(staged, "{\"ImageId\": \"ami-0123456789abcdef0\"}", -1, NULL));
+    if (with_owner) {
+        g_autofree char *owner = g_build_filename(work, "owner", NULL);
+        assert_true(g_file_set_contents(owner, "", 0, NULL));
+    }
+    if (journal) {
+        g_autofree char *j = g_build_filename(work, "journal.json", NULL);
+        assert_true(g_file_set_contents(j, journal, -1, NULL));
+    }
+    return g_steal_pointer(&work);
+}
+
+static void
+test_store_commit_makes_files_and_cleans_up(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiTxn) txn = ami_store_txn_new(f->store, &error);
+    g_autoptr(json_t) v = parse_json("{\"ImageId\": \"ami-0123456789abcdef0\"}");
+    g_autoptr(json_t) back = NULL;
+
+    assert_non_null(txn);
+    assert_true(ami_txn_put_json(txn, IMAGE_REL, v, &error));
+    assert_false(exists(f, IMAGE_REL));
+    assert_true(ami_store_lock(f->store, &error));
+    assert_true(ami_txn_commit(txn, &error));
+    g_clear_pointer(&txn, ami_txn_free);
+    assert_true(exists(f, IMAGE_REL));
+    back = ami_store_load_image(f->store, "ami-0123456789abcdef0", &error);
+    assert_true(json_equal(back, v));
+    assert_int_equal(tmp_entries(f), 0);
+}
+
+static void
+test_store_uncommitted_txn_leaves_nothing(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(json_t) v = parse_json("{}");
+    AmiTxn *txn = ami_store_txn_new(f->store, NULL);
+
+    assert_true(ami_txn_put_json(txn, IMAGE_REL, v, NULL));
+    ami_txn_free(txn);
+    assert_false(exists(f, IMAGE_REL));
+    assert_int_equal(tmp_entries(f), 0);
+}
+
+static void
+test_store_recovery_finishes_committed_journal(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *work = fake_workdir(
+        f, "[{\"src\": \"0\", \"dst\": \"" IMAGE_REL "\"}, {\"dst\": \"images/ami-00000000000000001.json\"}]",
+        TRUE);
+
+    g_autofree char *old = g_build_filename(f->root, "images", "ami-00000000000000001.json", NULL);
+
+    assert_true(g_file_set_contents(old, "{}", -1, NULL));
+    assert_true(ami_store_lock(f->store, &error));
+    assert_true(exists(f, IMAGE_REL));
+    assert_false(exists(f, "images/ami-00000000000000001.json"));
+    assert_false(g_file_test(work, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_store_recovery_discards_uncommitted_work(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *work = fake_workdir(f, NULL, TRUE);
+
+    assert_true(ami_store_lock(f->store, NULL));
+    assert_false(exists(f, IMAGE_REL));
+    assert_false(g_file_test(work, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_store_recovery_leaves_live_commands_alone(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *work = fake_workdir(f, NULL, TRUE);
+    g_autofree char *owner = g_build_filename(work, "owner", NULL);
+    g_auto(AmiFd) fd = open(owner, O_RDWR);
+
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0); /* "another command" holds it */
+    assert_true(ami_store_lock(f->store, NULL));
+    assert_true(g_file_test(work, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_store_recovery_waits_for_a_new_workdir_without_owner(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *work = fake_workdir(f, NULL, FALSE);
+
+    /* Between mkdtemp() and creating its owner file: younger than a minute, kept. */
+    assert_true(ami_store_lock(f->store, NULL));
+    assert_true(g_file_test(work, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_store_recovery_refuses_escaping_journal(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *work = fake_workdir(f, "[{\"src\": \"0\", \"dst\": \"../../escape\"}]", TRUE);
+
+    assert_false(ami_store_lock(f->store, &error));
+    assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_CORRUPT));
+    assert_error_contains(error, "store is corrupted");
+}
+
+static void
+test_store_missing_and_corrupt_records(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bad = g_build_filename(f->root, IMAGE_REL, NULL);
+
+    assert_null(ami_store_load_image(f->store, "ami-0123456789abcdef0", &error));
+    assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_NOT_FOUND));
+    g_clear_error(&error);
+    assert_null(ami_store_load_image(f->store, "../etc/passwd", &error));
+    assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_INVALID));
+    g_clear_error(&error);
+    assert_true(g_file_set_contents(bad, "{not json", -1, NULL));
+    assert_null(ami_store_load_image(f->store, "ami-0123456789abcdef0", &error));
+    assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_CORRUPT));
+}
+
+static void
+test_store_resolve_path_precedence(void **state)
+{
+    g_autofree char *flag = NULL;
+    g_autofree char *env = NULL;
+
+    (void)state;
+    g_setenv("AMI_RUN_STORE", "/tmp/from-env", TRUE);
+    flag = ami_store_resolve_path("/tmp/from-flag");
+    env = ami_store_resolve_path(NULL);
+    assert_string_equal(flag, "/tmp/from-flag");
+    assert_string_equal(env, "/tmp/from-env");
+    g_unsetenv("AMI_RUN_STORE");
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_store_commit_makes_files_and_cleans_up),
+        T(test_store_uncommitted_txn_leaves_nothing),
+        T(test_store_recovery_finishes_committed_journal),
+        T(test_store_recovery_discards_uncommitted_work),
+        T(test_store_recovery_leaves_live_commands_alone),
+        T(test_store_recovery_waits_for_a_new_workdir_without_owner),
+        T(test_store_recovery_refuses_escaping_journal),
+        T(test_store_missing_and_corrupt_records),
+        cmocka_unit_test(test_store_resolve_path_precedence),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
