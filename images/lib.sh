@@ -1,0 +1,83 @@
+# Shared by the image recipes: cache, Debian kernel packages, the tiny initramfs.
+# Everything comes from Debian packages; nothing needs root-only tricks (no loop mounts).
+set -euo pipefail
+
+IMAGES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${AMI_RUN_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ami-run/images}
+
+say() { echo "images: $*" >&2; }
+die() { echo "images: $*" >&2; exit 4; }
+
+# debian_arch x86_64|arm64 -> amd64|arm64
+debian_arch() {
+    case $1 in
+        x86_64) echo amd64 ;;
+        arm64) echo arm64 ;;
+        *) die "unknown architecture $1" ;;
+    esac
+}
+
+# The versioned kernel package behind linux-image-cloud-ARCH (apt's current candidate).
+kernel_package() {
+    local darch=$1 pkg
+    pkg=$(apt-cache depends "linux-image-cloud-$darch:$darch" 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9].*\)/\1/p' | sed 's/:.*//' | head -1)
+    if [ -z "$pkg" ]; then
+        [ "$darch" = amd64 ] || dpkg --add-architecture "$darch"
+        say "updating apt lists to find linux-image-cloud-$darch"
+        apt-get update -q >/dev/null
+        pkg=$(apt-cache depends "linux-image-cloud-$darch:$darch" |
+            sed -n 's/^ *Depends: \(linux-image-[0-9].*\)/\1/p' | sed 's/:.*//' | head -1)
+    fi
+    [ -n "$pkg" ] || die "linux-image-cloud-$darch is not available from apt"
+    echo "$pkg"
+}
+
+# fetch_kernel ARCH DIR: unpack the Debian cloud kernel for ARCH into DIR (cached).
+# Prints the kernel version.
+fetch_kernel() {
+    local darch pkg dir=$2 ver
+    darch=$(debian_arch "$1")
+    pkg=$(kernel_package "$darch")
+    ver=${pkg#linux-image-}
+    if [ ! -e "$CACHE/kernels/$pkg/done" ]; then
+        say "downloading $pkg ($darch)"
+        rm -rf "$CACHE/kernels/$pkg"
+        mkdir -p "$CACHE/kernels/$pkg"
+        (cd "$CACHE/kernels/$pkg" && apt-get download -q "$pkg:$darch" >/dev/null 2>&1) ||
+            die "apt-get download $pkg:$darch failed"
+        dpkg-deb -x "$CACHE/kernels/$pkg"/*.deb "$CACHE/kernels/$pkg/root"
+        rm -f "$CACHE/kernels/$pkg"/*.deb
+        depmod -b "$CACHE/kernels/$pkg/root" "$ver"
+        touch "$CACHE/kernels/$pkg/done"
+    fi
+    ln -sfn "$CACHE/kernels/$pkg/root" "$dir"
+    echo "$ver"
+}
+
+# modules_in_order ROOT VERSION MODULE...: the .ko paths to insmod, dependencies first.
+modules_in_order() {
+    local root=$1 ver=$2
+    shift 2
+    local dep=$root/lib/modules/$ver/modules.dep
+    local -A seen=()
+    visit() {
+        local path line deps d
+        line=$(grep -E "(^|/)$1\.ko:" "$dep" | head -1) || die "module $1 not in $ver"
+        path=${line%%:*}
+        [ -n "${seen[$path]:-}" ] && return 0
+        deps=${line#*:}
+        for d in $deps; do
+            d=${d##*/}
+            visit "${d%.ko}"
+        done
+        seen[$path]=1
+        echo "$path"
+    }
+    for m in "$@"; do visit "$m"; done
+}
+
+# recipe_key FILE...: a short hash of the recipe files (and this library) for the cache.
+recipe_key() {
+    cat "$IMAGES_DIR/lib.sh" "$@" | sha256sum | cut -c1-16
+}
