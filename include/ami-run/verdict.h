@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The console verdict: an incremental scanner over the serial console stream.  Markers
+ * may be split across reads; CR and ANSI escapes are stripped before matching.  Classes
+ * and patterns: ../shared/docs/console-markers.md.  Pure (time is an input).
+ */
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+    AMI_OUTCOME_RUNNING,
+    AMI_OUTCOME_SUCCESS,
+    AMI_OUTCOME_FAILURE,
+    AMI_OUTCOME_TIMEOUT,
+    AMI_OUTCOME_LAST
+} AmiOutcome;
+
+typedef enum {
+    AMI_UNTIL_DEFAULT,    /* login prompt, or cloud-init's final stage when user data was given */
+    AMI_UNTIL_LOGIN,
+    AMI_UNTIL_CLOUD_INIT,
+    AMI_UNTIL_SHUTDOWN,   /* success is the guest powering itself off */
+    AMI_UNTIL_LAST
+} AmiUntil;
+
+gboolean ami_until_from_string(const char *s, AmiUntil *ret);
+const char *ami_outcome_to_string(AmiOutcome v);
+
+typedef struct {
+    AmiUntil until;
+    gboolean user_data;         /* user data was given: wait for cloud-init's final stage */
+    const char *const *success; /* regexes that replace the default success markers */
+    const char *const *failure; /* regexes added to the failure markers */
+} AmiVerdictOptions;
+
+typedef struct {
+    AmiOutcome outcome;
+    const char *class_id; /* "success", "kernel-panic", "timeout-stalled"… (static) */
+    char *line;           /* the console line that decided it, or NULL */
+    double seconds;       /* since the start */
+    const char *stage;    /* last boot stage seen (static): firmware, bootloader, kernel… */
+} AmiVerdict;
+
+typedef struct AmiVerdictScanner AmiVerdictScanner;
+
+/** ami_verdict_scanner_new() - bad --success/--failure regexes are AMI_ERROR_INVALID. */
+AmiVerdictScanner *ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error);
+void ami_verdict_scanner_free(AmiVerdictScanner *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiVerdictScanner, ami_verdict_scanner_free)
+
+/** ami_verdict_feed() - scan @len more console bytes seen at @seconds.  Returns the outcome. */
+AmiOutcome ami_verdict_feed(AmiVerdictScanner *s, const char *data, size_t len, double seconds);
+
+/** ami_verdict_guest_stopped() - the guest powered off (or QEMU exited) at @seconds. */
+AmiOutcome ami_verdict_guest_stopped(AmiVerdictScanner *s, double seconds);
+
+/** ami_verdict_deadline() - the timeout passed at @seconds without a verdict. */
+AmiOutcome ami_verdict_deadline(AmiVerdictScanner *s, double seconds);
+
+/** ami_verdict_get() - the verdict so far (borrowed). */
+const AmiVerdict *ami_verdict_get(const AmiVerdictScanner *s);
+
+/** ami_verdict_tail() - the last @n console lines, cleaned (new NULL-terminated array). */
+char **ami_verdict_tail(const AmiVerdictScanner *s, guint n);
+
+G_END_DECLS

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Run plan -> libvirt domain XML: a pure function, a flat list of render_<device>()
+ * helpers (libvirt's qemuBuildCommandLine style).  Every value goes through
+ * g_markup_printf_escaped().  What each choice is for is measured in
+ * ../shared/docs/platform-notes.md.
+ */
+#include <string.h>
+
+#include "ami-run/error.h"
+#include "ami-run/plan.h"
+
+#define X(buf, ...)                                                        \
+    do {                                                                   \
+        g_autofree char *_s = g_markup_printf_escaped(__VA_ARGS__);        \
+        g_string_append((buf), _s);                                        \
+    } while (0)
+
+static const char *
+libvirt_arch(AmiArch arch)
+{
+    switch (arch) {
+    case AMI_ARCH_ARM64:
+    case AMI_ARCH_ARM64_MAC:
+        return "aarch64";
+    case AMI_ARCH_I386:
+        return "i686";
+    case AMI_ARCH_X86_64:
+    case AMI_ARCH_X86_64_MAC:
+    case AMI_ARCH_LAST:
+        break;
+    }
+    return "x86_64";
+}
+
+static void
+render_os(GString *x, const AmiRunPlan *p)
+{
+    const char *sb = p->secure_boot ? "yes" : "no";
+
+    if (p->firmware == AMI_FIRMWARE_UEFI) {
+        /*
+         * Autoselection from the QEMU firmware descriptors, but never the Secure Boot /
+         * Microsoft-keys build unless asked: unsigned loaders fail on it.
+         */
+        X(x, "  <os firmware='efi'>\n    <type arch='%s' machine='%s'>hvm</type>\n",
+          libvirt_arch(p->arch), p->machine);
+        X(x, "    <firmware>\n      <feature enabled='%s' name='secure-boot'/>\n"
+             "      <feature enabled='%s' name='enrolled-keys'/>\n    </firmware>\n", sb, sb);
+        X(x, "    <nvram>%s</nvram>\n", p->nvram_path);
+    } else {
+        X(x, "  <os>\n    <type arch='%s' machine='%s'>hvm</type>\n", libvirt_arch(p->arch),
+          p->machine);
+    }
+    g_string_append(x, "    <boot dev='hd'/>\n");
+    /* SeaBIOS prints to the screen only, unless told: "No bootable device" must reach the log. */
+    if (p->firmware == AMI_FIRMWARE_BIOS)
+        g_string_append(x, "    <bios useserial='yes'/>\n");
+    g_string_append(x, "  </os>\n");
+}
+
+static void
+render_features(GString *x, const AmiRunPlan *p)
+{
+    g_string_append(x, "  <features>\n    <acpi/>\n");
+    if (p->arch != AMI_ARCH_ARM64)
+        g_string_append(x, "    <apic/>\n");
+    if (p->secure_boot && p->arch != AMI_ARCH_ARM64)
+        g_string_append(x, "    <smm state='on'/>\n"); /* required by Secure Boot OVMF on q35 */
+    g_string_append(x, "  </features>\n");
+}
+
+static void
+render_cpu(GString *x, const AmiRunPlan *p)
+{
+    if (p->accel == AMI_ACCEL_KVM)
+        g_string_append(x, "  <cpu mode='host-passthrough' check='none'/>\n");
+    else
+        g_string_append(x, "  <cpu mode='maximum' check='none'/>\n");
+}
+
+static const char *
+libvirt_bus(AmiDiskBus bus)
+{
+    return bus == AMI_BUS_SATA ? "sata" : "virtio";
+}
+
+static void
+render_disks(GString *x, const AmiRunPlan *p)
+{
+    if (p->disk_bus == AMI_BUS_NVME)
+        return; /* qemu:commandline, see render_qemu_args() */
+    for (guint i = 0; i < p->disks->len; i++) {
+        const AmiPlanDisk *d = p->disks->pdata[i];
+
+        X(x, "    <disk type='file' device='disk'>\n"
+             "      <driver name='qemu' type='qcow2' discard='unmap'/>\n"
+             "      <source file='%s'/>\n", d->path);
+        if (d->backing)
+            X(x, "      <backingStore type='file'>\n        <format type='qcow2'/>\n"
+                 "        <source file='%s'/>\n        <backingStore/>\n      </backingStore>\n",
+              d->backing);
+        X(x, "      <target dev='%s' bus='%s'/>\n      <serial>%s</serial>\n    </disk>\n",
+          d->target, libvirt_bus(p->disk_bus), d->serial);
+    }
+}
+
+/*
+ * The NoCloud seed on virtio-scsi: Debian's cloud kernel has no AHCI, so a SATA CD-ROM
+ * would be silently invisible and cloud-init would fall back to DataSourceNone.
+ */
+static void
+render_seed(GString *x, const AmiRunPlan *p)
+{
+    g_string_append(x, "    <controller type='scsi' index='0' model='virtio-scsi'/>\n");
+    X(x, "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n"
+         "      <source file='%s'/>\n      <target dev='sdz' bus='scsi'/>\n      <readonly/>\n"
+         "    </disk>\n", p->seed_path);
+}
+
+static void
+render_network(GString *x, const AmiRunPlan *p)
+{
+    if (p->ssh_port)
+        return; /* slirp with hostfwd through qemu:commandline: libvirt 9.0 has no portForward
+                 * for the user backend */
+    X(x, "    <interface type='user'>\n      <mac address='%s'/>\n      <model type='virtio'/>\n"
+         "    </interface>\n", p->mac);
+}
+
+static void
+render_serials(GString *x, const AmiRunPlan *p)
+{
+    X(x, "    <serial type='file'>\n      <source path='%s'/>\n      <target port='0'/>\n"
+         "    </serial>\n", p->console_path);
+    /* arm64 virt: the PL011 is ttyAMA0; EC2 images say console=ttyS0, a PCI 16550 is ttyS0. */
+    if (p->console2_path)
+        X(x, "    <serial type='file'>\n      <source path='%s'/>\n"
+             "      <target type='pci-serial' port='1'/>\n    </serial>\n", p->console2_path);
+}
+
+static void
+render_tpm(GString *x, const AmiRunPlan *p)
+{
+    if (!p->tpm)
+        return;
+    X(x, "    <tpm model='%s'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n",
+      p->arch == AMI_ARCH_ARM64 ? "tpm-tis" : "tpm-crb");
+}
+
+/* QEMU option values escape ',' by doubling it. */
+static char *
+qemu_opt_escape(const char *s)
+{
+    g_auto(GStrv) parts = g_strsplit(s, ",", -1);
+
+    return g_strjoinv(",,", parts);
+}
+
+static void
+qemu_arg(GString *x, const char *value)
+{
+    X(x, "    <qemu:arg value='%s'/>\n", value);
+}
+
+static gboolean
+needs_qemu_args(const AmiRunPlan *p)
+{
+    return p->disk_bus == AMI_BUS_NVME || p->ssh_port;
+}
+
+/* What this libvirt cannot express: NVMe disks (libvirt < 11) and slirp hostfwd. */
+static void
+render_qemu_args(GString *x, const AmiRunPlan *p)
+{
+    if (!needs_qemu_args(p))
+        return;
+    g_string_append(x, "  <qemu:commandline>\n");
+    for (guint i = 0; p->disk_bus == AMI_BUS_NVME && i < p->disks->len; i++) {
+        const AmiPlanDisk *d = p->disks->pdata[i];
+        g_autofree char *path = qemu_opt_escape(d->path);
+        g_autofree char *drive = g_strdup_printf("file=%s,format=qcow2,if=none,id=ami-nvme%u,"
+                                                 "discard=unmap", path, i);
+        /* One controller per volume, as on Nitro; the serial is the volume id. */
+        g_autofree char *dev = g_strdup_printf("nvme,drive=ami-nvme%u,serial=%s", i, d->serial);
+
+        qemu_arg(x, "-drive");
+        qemu_arg(x, drive);
+        qemu_arg(x, "-device");
+        qemu_arg(x, dev);
+    }
+    if (p->ssh_port) {
+        g_autofree char *netdev = g_strdup_printf("user,id=ami-net0,hostfwd=tcp:127.0.0.1:%d-:22",
+                                                  p->ssh_port);
+        g_autofree char *nic = g_strdup_printf("virtio-net-pci,netdev=ami-net0,mac=%s", p->mac);
+
+        qemu_arg(x, "-netdev");
+        qemu_arg(x, netdev);
+        qemu_arg(x, "-device");
+        qemu_arg(x, nic);
+    }
+    g_string_append(x, "  </qemu:commandline>\n");
+}
+
+char *
+ami_domain_xml_render(const AmiRunPlan *p, GError **error)
+{
+    g_autoptr(GString) x = g_string_new(NULL);
+
+    if (!p->instance_id || !p->uuid || !p->mac || !p->console_path || !p->seed_path) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "the plan is not fully resolved");
+        return NULL;
+    }
+    X(x, "<domain type='%s'%s>\n", p->accel == AMI_ACCEL_KVM ? "kvm" : "qemu",
+      needs_qemu_args(p) ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'" : "");
+    X(x, "  <name>%s</name>\n  <uuid>%s</uuid>\n", p->instance_id, p->uuid);
+    X(x, "  <title>%s</title>\n", p->image_id);
+    X(x, "  <memory unit='MiB'>%" G_GUINT64_FORMAT "</memory>\n  <vcpu>%u</vcpu>\n",
+      p->memory_mib, p->vcpus);
+    render_os(x, p);
+    render_features(x, p);
+    render_cpu(x, p);
+    g_string_append(x, "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
+                       "  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
+                       "  <devices>\n");
+    render_disks(x, p);
+    render_seed(x, p);
+    render_network(x, p);
+    render_serials(x, p);
+    render_tpm(x, p);
+    g_string_append(x, "    <rng model='virtio'>\n      <backend model='random'>/dev/urandom"
+                       "</backend>\n    </rng>\n    <memballoon model='none'/>\n  </devices>\n");
+    render_qemu_args(x, p);
+    g_string_append(x, "</domain>\n");
+    return g_string_free(g_steal_pointer(&x), FALSE);
+}

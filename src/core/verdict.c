@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "ami-run/error.h"
+#include "ami-run/verdict.h"
+
+/*
+ * Failure classes, most specific first (console-markers.md "A proposed set of verdict
+ * classes").  "soft" ones only decide when nothing better follows: OVMF tries the next
+ * boot option after "failed to load … Not Found".  "prompt" ones also match an
+ * unfinished line, since a prompt waits without a newline.
+ */
+typedef struct {
+    const char *class_id;
+    const char *pattern;
+    gboolean soft;
+    gboolean prompt;
+} Marker;
+
+static const Marker failure_markers[] = {
+    {"secure-boot-rejected", "failed to load Boot[0-9A-Fa-f]{4} .*: (Access Denied|Security Violation)|Verification failed: |bad shim signature|prohibited by secure boot policy|Secure Boot forbids loading module", FALSE, FALSE},
+    {"no-bootable-device", "No bootable device|Boot failed: (not a bootable disk|could not read the boot disk)|No bootable option or device was found", FALSE, FALSE},
+    {"no-bootable-device", "failed to load Boot[0-9A-Fa-f]{4} .*: Not Found", TRUE, FALSE},
+    {"grub-rescue", "grub rescue> |grubdom>", FALSE, TRUE},
+    {"bootloader-error", "error: (unknown filesystem|no such partition|file .* not found|you need to load the kernel first|out of memory)|(alloc|free) magic (is )?broken|ERROR Invalid kernel|Error 15: File not found", FALSE, FALSE},
+    {"root-device-not-found", "VFS: (Unable to mount root fs|Cannot open root device)|No filesystem could mount root|Gave up waiting for root (file system )?device|ALERT! +\\S+ does not exist\\. +Dropping to a shell|dracut-initqueue: timeout, still waiting|Can't mount root filesystem|Could not boot\\.|Unable to determine major/minor number of root device|Timed out waiting for device .*(root|sysroot|by-uuid|by-label|by-partuuid)", FALSE, FALSE},
+    {"init-failure", "Kernel panic - not syncing: (Attempted to kill init!|No working init found)|No init found\\. Try passing init=|FATAL: kernel too old", FALSE, FALSE},
+    {"fsck-failure", "fsck failed with exit status|requires a manual fsck|File system check of the .* filesystem failed|fsck died with exit status|An error occurred during the file system check", FALSE, FALSE},
+    {"mount-failure", "Failed to mount \\S+|Dependency failed for (Local File Systems|/\\S*)|General error mounting filesystems", FALSE, FALSE},
+    {"selinux-halt", "Unable to load SELinux Policy.*Halting now", FALSE, FALSE},
+    {"initramfs-emergency", "dracut: Refusing to continue|Entering emergency mode\\. Exit the shell to continue|Generating \"/run/initramfs/rdsosreport\\.txt\"|Dropping to debug shell\\.|Boot has failed\\. To debug this issue|\\(initramfs\\) |Press Enter for emergency shell", FALSE, TRUE},
+    {"emergency-mode", "You are in (emergency|rescue) mode|Starting Emergency Shell|Cannot open access to console, the root account is locked|(Give|Enter) root password for (system )?maintenance|Press Enter for (system )?maintenance", FALSE, TRUE},
+    {"oom", "Kernel panic - not syncing: (System is deadlocked on memory|Out of memory)", FALSE, FALSE},
+    {"soft-lockup-or-stall", "BUG: soft lockup|rcu_(preempt|sched|bh|tasks) (self-)?detected( expedited)? stall|BUG: workqueue lockup", FALSE, FALSE},
+    {"hung-task", "Kernel panic - not syncing: hung_task", FALSE, FALSE},
+    {"kernel-panic", "Kernel panic - not syncing|PANIC: double fault", FALSE, FALSE},
+    {"kernel-oops", "Oops(: | -)|BUG: (unable to handle|kernel NULL pointer dereference)|kernel BUG at|general protection fault|Internal error: ", FALSE, FALSE},
+    {"cloud-init-no-datasource", "No instance datasource found|Did not find any data source, searched classes|Datasource DataSourceNone|Used fallback datasource", FALSE, FALSE},
+    {"cloud-init-failed", "Running module \\S+ \\(.*\\) failed|Failed to run module|\\.py\\[(ERROR|CRITICAL)\\]: |Failed to start .*[Cc]loud-init", FALSE, FALSE},
+};
+
+/* Boot stages, for a timeout's "last stage seen". */
+static const struct {
+    const char *stage;
+    const char *pattern;
+} stages[] = {
+    {"firmware", "SeaBIOS \\(version|BdsDxe:|UEFI firmware|EFI stub"},
+    {"bootloader", "Welcome to GRUB!|Booting `|SYSLINUX|Loading .*vmlinuz|Probing EDD"},
+    {"kernel", "Linux version \\d"},
+    {"userspace", "Switching root\\.|Reached target|Run /init as init process|ami-run-tiny: init"},
+    {"cloud-init", "Cloud-init v\\. .* running"},
+};
+
+#define LOGIN_RE "login: "
+#define CLOUD_INIT_FINISHED_RE "Cloud-init v\\. \\S+ finished at"
+
+typedef struct {
+    GRegex *re;
+    const char *class_id;
+    gboolean soft;
+    gboolean prompt;
+} Rule;
+
+struct AmiVerdictScanner {
+    GPtrArray *failures;  /* Rule* */
+    GPtrArray *successes; /* Rule* */
+    GPtrArray *stage_res; /* GRegex* */
+    GRegex *ansi;
+    AmiUntil until;
+    GString *partial;     /* the unfinished line */
+    GQueue tail;          /* char*: last lines */
+    AmiVerdict verdict;
+    const Rule *soft_hit;
+    char *soft_line;
+    gsize bytes;
+};
+
+static void
+rule_free(gpointer data)
+{
+    Rule *r = data;
+
+    g_regex_unref(r->re);
+    g_free(r);
+}
+
+static gboolean
+add_rule(GPtrArray *rules, const char *pattern, const char *class_id, gboolean soft,
+         gboolean prompt, const char *option, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    GRegex *re = g_regex_new(pattern, G_REGEX_OPTIMIZE, 0, &local);
+    Rule *r;
+
+    if (!re) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "%s '%.80s': %s", option ? option : "pattern",
+                    pattern, local->message);
+        return FALSE;
+    }
+    r = g_new0(Rule, 1);
+    r->re = re;
+    r->class_id = class_id;
+    r->soft = soft;
+    r->prompt = prompt;
+    g_ptr_array_add(rules, r);
+    return TRUE;
+}
+
+gboolean
+ami_until_from_string(const char *s, AmiUntil *ret)
+{
+    static const char *const names[] = {"default", "login", "cloud-init", "shutdown", NULL};
+
+    for (int i = 0; s && names[i]; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *ret = (AmiUntil)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+const char *
+ami_outcome_to_string(AmiOutcome v)
+{
+    static const char *const names[] = {"running", "success", "failure", "timeout"};
+
+    return v < AMI_OUTCOME_LAST ? names[v] : NULL;
+}
+
+void
+ami_verdict_scanner_free(AmiVerdictScanner *s)
+{
+    if (!s)
+        return;
+    g_ptr_array_unref(s->failures);
+    g_ptr_array_unref(s->successes);
+    g_ptr_array_unref(s->stage_res);
+    g_regex_unref(s->ansi);
+    g_string_free(s->partial, TRUE);
+    g_queue_clear_full(&s->tail, g_free);
+    g_free(s->verdict.line);
+    g_free(s->soft_line);
+    g_free(s);
+}
+
+static gboolean
+add_success_rules(AmiVerdictScanner *s, const AmiVerdictOptions *opts, GError **error)
+{
+    AmiUntil until = opts->until;
+
+    if (opts->success && opts->success[0]) {
+        for (guint i = 0; opts->success[i]; i++) {
+            if (!add_rule(s->successes, opts->success[i], "success", FALSE, TRUE, "--success", error))
+                return FALSE;
+        }
+        return TRUE;
+    }
+    /* With user data, a login prompt is too early: Debian prints it before the final stage. */
+    if (until == AMI_UNTIL_DEFAULT)
+        until = opts->user_data ? AMI_UNTIL_CLOUD_INIT : AMI_UNTIL_LOGIN;
+    s->until = until;
+    switch (until) {
+    case AMI_UNTIL_LOGIN:
+        return add_rule(s->successes, LOGIN_RE, "success", FALSE, TRUE, NULL, error) &&
+               add_rule(s->successes, CLOUD_INIT_FINISHED_RE, "success", FALSE, FALSE, NULL, error);
+    case AMI_UNTIL_CLOUD_INIT:
+        return add_rule(s->successes, CLOUD_INIT_FINISHED_RE, "success", FALSE, FALSE, NULL, error);
+    case AMI_UNTIL_SHUTDOWN:
+    case AMI_UNTIL_DEFAULT:
+    case AMI_UNTIL_LAST:
+        break;
+    }
+    return TRUE;
+}
+
+AmiVerdictScanner *
+ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
+{
+    g_autoptr(AmiVerdictScanner) s = g_new0(AmiVerdictScanner, 1);
+
+    s->failures = g_ptr_array_new_with_free_func(rule_free);
+    s->successes = g_ptr_array_new_with_free_func(rule_free);
+    s->stage_res = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
+    s->partial = g_string_new(NULL);
+    s->until = opts->until;
+    g_queue_init(&s->tail);
+    /* CSI sequences, other two-byte escapes, and the rest of the C0 controls but \t. */
+    s->ansi = g_regex_new("\\x1b\\[[0-?]*[ -/]*[@-~]|\\x1b[@-Z\\\\-_c]|[\\x00-\\x08\\x0b-\\x1f\\x7f]",
+                          G_REGEX_OPTIMIZE | G_REGEX_RAW, 0, NULL);
+    for (guint i = 0; opts->failure && opts->failure[i]; i++) {
+        if (!add_rule(s->failures, opts->failure[i], "user-failure-marker", FALSE, TRUE, "--failure",
+                      error))
+            return NULL;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(failure_markers); i++) {
+        const Marker *m = &failure_markers[i];
+
+        if (!add_rule(s->failures, m->pattern, m->class_id, m->soft, m->prompt, NULL, error))
+            return NULL;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(stages); i++)
+        g_ptr_array_add(s->stage_res, g_regex_new(stages[i].pattern, G_REGEX_OPTIMIZE, 0, NULL));
+    if (!add_success_rules(s, opts, error))
+        return NULL;
+    return g_steal_pointer(&s);
+}
+
+static void
+decide(AmiVerdictScanner *s, AmiOutcome outcome, const char *class_id, const char *line,
+       double seconds)
+{
+    s->verdict.outcome = outcome;
+    s->verdict.class_id = class_id;
+    g_free(s->verdict.line);
+    s->verdict.line = g_strdup(line);
+    s->verdict.seconds = seconds;
+}
+
+static const Rule *
+match_rules(GPtrArray *rules, const char *line, gboolean partial)
+{
+    for (guint i = 0; i < rules->len; i++) {
+        const Rule *r = rules->pdata[i];
+
+        if ((!partial || r->prompt) && g_regex_match(r->re, line, 0, NULL))
+            return r;
+    }
+    return NULL;
+}
+
+static void
+scan_line(AmiVerdictScanner *s, const char *line, gboolean partial, double seconds)
+{
+    const Rule *r;
+
+    if (!partial) {
+        for (guint i = 0; i < s->stage_res->len; i++) {
+            if (g_regex_match(s->stage_res->pdata[i], line, 0, NULL))
+                s->verdict.stage = stages[i].stage;
+        }
+    }
+    if ((r = match_rules(s->failures, line, partial))) {
+        /* cloud-init's "finished … Datasource DataSourceNone": the seed was not seen. */
+        if (r->soft) {
+            s->soft_hit = r;
+            g_free(s->soft_line);
+            s->soft_line = g_strdup(line);
+        } else {
+            decide(s, AMI_OUTCOME_FAILURE, r->class_id, line, seconds);
+        }
+        return;
+    }
+    if ((r = match_rules(s->successes, line, partial)))
+        decide(s, AMI_OUTCOME_SUCCESS, "success", line, seconds);
+}
+
+static void
+remember(AmiVerdictScanner *s, const char *line)
+{
+    g_queue_push_tail(&s->tail, g_strdup(line));
+    while (g_queue_get_length(&s->tail) > 200)
+        g_free(g_queue_pop_head(&s->tail));
+}
+
+AmiOutcome
+ami_verdict_feed(AmiVerdictScanner *s, const char *data, size_t len, double seconds)
+{
+    s->bytes += len;
+    for (size_t i = 0; i < len && s->verdict.outcome == AMI_OUTCOME_RUNNING; i++) {
+        g_autofree char *clean = NULL;
+
+        if (data[i] != '\n') {
+            g_string_append_c(s->partial, data[i]);
+            if (s->partial->len < 65536)
+                continue;
+        }
+        clean = g_regex_replace_literal(s->ansi, s->partial->str, (gssize)s->partial->len, 0,
+                                        "", 0, NULL);
+        g_string_truncate(s->partial, 0);
+        if (!clean)
+            continue;
+        remember(s, clean);
+        scan_line(s, clean, FALSE, seconds);
+    }
+    if (s->verdict.outcome == AMI_OUTCOME_RUNNING && s->partial->len) {
+        g_autofree char *clean = g_regex_replace_literal(s->ansi, s->partial->str,
+                                                         (gssize)s->partial->len, 0, "", 0, NULL);
+        if (clean)
+            scan_line(s, clean, TRUE, seconds);
+    }
+    return s->verdict.outcome;
+}
+
+AmiOutcome
+ami_verdict_guest_stopped(AmiVerdictScanner *s, double seconds)
+{
+    if (s->verdict.outcome != AMI_OUTCOME_RUNNING)
+        return s->verdict.outcome;
+    if (s->until == AMI_UNTIL_SHUTDOWN)
+        decide(s, AMI_OUTCOME_SUCCESS, "success", "guest powered off", seconds);
+    else if (s->soft_hit)
+        decide(s, AMI_OUTCOME_FAILURE, s->soft_hit->class_id, s->soft_line, seconds);
+    else
+        decide(s, AMI_OUTCOME_FAILURE, "powered-off-before-success", NULL, seconds);
+    return s->verdict.outcome;
+}
+
+AmiOutcome
+ami_verdict_deadline(AmiVerdictScanner *s, double seconds)
+{
+    if (s->verdict.outcome != AMI_OUTCOME_RUNNING)
+        return s->verdict.outcome;
+    if (s->soft_hit)
+        decide(s, AMI_OUTCOME_FAILURE, s->soft_hit->class_id, s->soft_line, seconds);
+    else
+        decide(s, AMI_OUTCOME_TIMEOUT, s->bytes ? "timeout-stalled" : "timeout-no-output", NULL,
+               seconds);
+    return s->verdict.outcome;
+}
+
+const AmiVerdict *
+ami_verdict_get(const AmiVerdictScanner *s)
+{
+    return &s->verdict;
+}
+
+char **
+ami_verdict_tail(const AmiVerdictScanner *s, guint n)
+{
+    GPtrArray *out = g_ptr_array_new();
+    guint len = g_queue_get_length((GQueue *)&s->tail);
+
+    for (guint i = len > n ? len - n : 0; i < len; i++)
+        g_ptr_array_add(out, g_strdup(g_queue_peek_nth((GQueue *)&s->tail, i)));
+    if (s->partial->len)
+        g_ptr_array_add(out, g_strdup(s->partial->str));
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
