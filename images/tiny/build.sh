@@ -81,8 +81,8 @@ if [ "$variant" != blank ]; then
     dd if=/usr/lib/syslinux/mbr/mbr.bin of="$out/disk.raw" bs=440 count=1 conv=notrunc status=none
 fi
 
-# Its AMI, in describe-images shape; ids fixed so tests can name them.
-suffix=$(printf '%s' "$arch-$firmware-$variant" | sha256sum | cut -c1-17)
+# Its AMI, in describe-images shape; ids follow the recipe, so a changed image gets new ids.
+suffix=$(printf '%s' "$arch-$firmware-$variant-$key" | sha256sum | cut -c1-17)
 cat >"$out/ami.json" <<JSON
 {
     "Images": [
