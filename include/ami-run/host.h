@@ -93,3 +93,39 @@ gboolean ami_http_download(const char *url, const char *dest, gboolean progress,
                            char **ret_sha256, GError **error);
 
 G_END_DECLS
+
+/* --- kvm.c -------------------------------------------------------------------------- */
+
+/**
+ * ami_accel_resolve() - KVM or TCG for a guest of @guest_arch.  @requested AUTO picks
+ * KVM only when it is usable: same architecture as the host, /dev/kvm opens, the CPU
+ * has vmx/svm (x86) or is arm64, and kvm_intel/kvm_amd is loaded (not the nested "PVM"
+ * flavour, under which guests hang).  Otherwise TCG, with *ret_reason saying why (new
+ * string, NULL when KVM).  A forced KVM that cannot work is AMI_ERROR_HOST.  @root is a
+ * prefix for /proc, /sys and /dev ("" for the real host; tests pass fixture trees).
+ */
+gboolean ami_accel_resolve(const char *root, int requested, int guest_arch, int *ret_accel,
+                           char **ret_reason, GError **error);
+
+/* --- reaper.c ----------------------------------------------------------------------- */
+
+/*
+ * The embedded driver dies with this process and has no autodestroy, and CI runners
+ * kill whole process groups with SIGKILL.  So before a guest starts, a small reaper
+ * (this binary again, in its own session) is spawned holding the read end of a pipe:
+ * told QEMU's pid, it kills QEMU when the pipe closes without a "done" line.
+ */
+typedef struct AmiReaper AmiReaper;
+
+/** ami_reaper_spawn() - start the reaper; @self is this program's path. */
+AmiReaper *ami_reaper_spawn(const char *self, GError **error);
+
+/** ami_reaper_watch() - tell the reaper which QEMU process to kill if we die. */
+gboolean ami_reaper_watch(AmiReaper *reaper, int qemu_pid, GError **error);
+
+/** ami_reaper_release() - a clean teardown: the reaper exits without killing.  Frees. */
+void ami_reaper_release(AmiReaper *reaper);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiReaper, ami_reaper_release)
+
+/** ami_reaper_main() - the reaper itself: reads standard input until EOF.  Exit code. */
+int ami_reaper_main(void);

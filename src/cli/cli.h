@@ -97,7 +97,10 @@ typedef gboolean (*CliVerbFunc)(Cli *cli, int argc, char **argv, GError **error)
     X("create-tags", create_tags, "Add or overwrite tags on AMIs and snapshots")         \
     X("delete-tags", delete_tags, "Remove tags from AMIs and snapshots")                 \
     X("enable-image-deprecation", enable_image_deprecation, "Set an AMI's DeprecationTime") \
-    X("disable-image-deprecation", disable_image_deprecation, "Clear an AMI's DeprecationTime")
+    X("disable-image-deprecation", disable_image_deprecation, "Clear an AMI's DeprecationTime") \
+    X("run", run, "Boot an AMI, stream its console, exit with a verdict")                 \
+    X("describe-instances", describe_instances, "List instances (running and terminated)") \
+    X("get-console-output", get_console_output, "An instance's serial console (last 64 KiB)")
 
 #define CLI_DECLARE(name, fn, help) gboolean cmd_##fn(Cli *cli, int argc, char **argv, GError **error);
 CLI_VERBS(CLI_DECLARE)

@@ -112,6 +112,9 @@ main(int argc, char **argv)
     GError *error = NULL;
     int rc;
 
+    /* The reaper (host/reaper.c): this binary again, before anything else runs. */
+    if (argc == 2 && strcmp(argv[1], "__reaper") == 0)
+        return ami_reaper_main();
     ami_signals_install();
     cli.progress = isatty(STDERR_FILENO);
     if (!take_globals(&cli, &argc, argv, &error))

@@ -107,7 +107,9 @@ render_disks(GString *x, const AmiRunPlan *p)
 
 /*
  * The NoCloud seed on virtio-scsi: Debian's cloud kernel has no AHCI, so a SATA CD-ROM
- * would be silently invisible and cloud-init would fall back to DataSourceNone.
+ * would be silently invisible and cloud-init would fall back to DataSourceNone.  Its LUN
+ * is pinned to 0: libvirt derives the unit from the name (sdz -> LUN 25), and Linux's
+ * scan, finding no LUN 0, never sees it.
  */
 static void
 render_seed(GString *x, const AmiRunPlan *p)
@@ -115,6 +117,7 @@ render_seed(GString *x, const AmiRunPlan *p)
     g_string_append(x, "    <controller type='scsi' index='0' model='virtio-scsi'/>\n");
     X(x, "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n"
          "      <source file='%s'/>\n      <target dev='sdz' bus='scsi'/>\n      <readonly/>\n"
+         "      <address type='drive' controller='0' bus='0' target='0' unit='0'/>\n"
          "    </disk>\n", p->seed_path);
 }
 

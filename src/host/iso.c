@@ -41,10 +41,12 @@ add_file(IsoImage *image, const char *name, const void *data, size_t len, GError
         free(copy);
         return iso_failed(rc, name, error);
     }
+    /* The new file takes over our reference to the stream. */
     rc = iso_tree_add_new_file(iso_image_get_root(image), name, stream, &file);
-    iso_stream_unref(stream);
-    if (rc < 0)
+    if (rc < 0) {
+        iso_stream_unref(stream);
         return iso_failed(rc, name, error);
+    }
     iso_node_set_permissions((IsoNode *)file, 0600);
     iso_node_set_uid((IsoNode *)file, 0);
     iso_node_set_gid((IsoNode *)file, 0);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ami-run describe-instances: {"Reservations": [{"Instances": […]}]} as EC2 shows it;
+ * terminated instances stay visible (with their console) until pruned.
+ */
+#include <string.h>
+
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/launch.h"
+#include "cli.h"
+
+gboolean
+cmd_describe_instances(Cli *cli, int argc, char **argv, GError **error)
+{
+    char **ids = NULL;
+    const ArgSpec specs[] = {
+        {"instance-ids", ARG_LIST, &ids, "i-…", "only these instances"},
+        {NULL, ARG_LAST, NULL, NULL, NULL},
+    };
+    g_autoptr(AmiStore) store = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(json_t) reservations = json_array();
+    g_autoptr(json_t) result = NULL;
+    gboolean help = FALSE, ok = FALSE;
+
+    if (!cli_args_parse(cli, "List instances.", specs, argc, argv, &help, error))
+        goto out;
+    if (help) {
+        ok = TRUE;
+        goto out;
+    }
+    store = cli_open_store(cli, FALSE, error);
+    if (store && (!ami_instances_reap_stale(store, error) || !(all = ami_instances_list(store, error))))
+        goto out;
+    for (char **id = ids; id && *id; id++) {
+        g_autoptr(json_t) r = store ? ami_instance_load(store, *id, error) : NULL;
+
+        if (!r) {
+            if (!store)
+                g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND, "Instance '%.80s' does not exist", *id);
+            goto out;
+        }
+    }
+    for (guint i = 0; all && i < all->len; i++) {
+        json_t *r = all->pdata[i];
+        const char *id = json_string_value(json_object_get(r, "InstanceId"));
+        g_autoptr(json_t) shown = json_deep_copy(r);
+
+        if (ids && (!id || !g_strv_contains((const char *const *)ids, id)))
+            continue;
+        /* One reservation per run, as run-instances makes: r- and the instance's digits. */
+        g_autofree char *reservation = g_strdup_printf("r-%s", id && strlen(id) > 2 ? id + 2 : "");
+
+        json_array_append_new(reservations,
+                              json_pack("{s:s, s:s, s:[o]}", "ReservationId", reservation,
+                                        "OwnerId", AMI_STORE_OWNER_ID, "Instances",
+                                        g_steal_pointer(&shown)));
+    }
+    result = json_pack("{s:O}", "Reservations", reservations);
+    cli_print(cli, result);
+    ok = TRUE;
+out:
+    cli_args_free(specs);
+    return ok;
+}

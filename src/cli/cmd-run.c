@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ami-run run ami-…: boot an AMI as EC2 would and turn its console into a verdict.
+ * Three steps: parse options, resolve (image, accelerator, plan, seed), execute (launch,
+ * watch the console, terminate).  Exit 0 success, 1 boot failure, 3 timeout.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ami-run/ami.h"
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/host.h"
+#include "ami-run/ids.h"
+#include "ami-run/import.h"
+#include "ami-run/launch.h"
+#include "ami-run/plan.h"
+#include "ami-run/seed.h"
+#include "ami-run/verdict.h"
+#include "cli.h"
+
+typedef struct {
+    char *image_id, *instance_type, *memory, *vcpus, *boot_mode, *accel, *disk_bus;
+    char *ephemeral_size, *block_device_mappings, *user_data, *user_data_base64, *ssh_port;
+    char *timeout, *until, *console, *connect, *hostname;
+    char **ssh_keys, **success, **failure;
+    int secure_boot, keep, dry_run;
+} RunOpts;
+
+typedef struct {
+    AmiStore *store;
+    AmiImage *image;
+    AmiRunPlan *plan;
+    AmiSeedFiles *seed;
+    AmiVerdictScanner *scanner;
+    gboolean stream;
+    double timeout;
+    char **volume_ids;
+} RunCtx;
+
+static void
+run_ctx_clear(RunCtx *c)
+{
+    ami_image_free(c->image);
+    ami_run_plan_free(c->plan);
+    ami_seed_files_free(c->seed);
+    ami_verdict_scanner_free(c->scanner);
+    ami_store_free(c->store);
+    g_strfreev(c->volume_ids);
+}
+
+static gboolean
+parse_uint(const char *value, const char *name, guint64 min, guint64 max, guint64 *ret,
+           GError **error)
+{
+    if (!value)
+        return TRUE;
+    if (!g_ascii_string_to_unsigned(value, 10, min, max, ret, NULL)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--%s '%.32s' must be a whole number from %" G_GUINT64_FORMAT " to %"
+                    G_GUINT64_FORMAT, name, value, min, max);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* --memory takes MiB, or a G/M suffix. */
+static gboolean
+parse_memory(const char *value, guint64 *ret, GError **error)
+{
+    g_autofree char *num = NULL;
+    guint64 mult = 1;
+    size_t n;
+
+    if (!value)
+        return TRUE;
+    n = strlen(value);
+    if (n && (value[n - 1] == 'G' || value[n - 1] == 'g'))
+        mult = 1024, n--;
+    else if (n && (value[n - 1] == 'M' || value[n - 1] == 'm'))
+        n--;
+    num = g_strndup(value, n);
+    if (!parse_uint(num, "memory", 1, 1048576, ret, error))
+        return FALSE;
+    *ret *= mult;
+    if (*ret < 64) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--memory must be at least 64 MiB");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static GBytes *
+read_user_data(const RunOpts *o, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    if (o->user_data && o->user_data_base64) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "give --user-data or --user-data-base64, not both");
+        return NULL;
+    }
+    if (o->user_data_base64) {
+        guchar *raw = g_base64_decode(o->user_data_base64, &len);
+        return g_bytes_new_take(raw, len);
+    }
+    if (!o->user_data)
+        return NULL;
+    if (strcmp(o->user_data, "-") == 0) {
+        g_autoptr(GByteArray) buf = g_byte_array_new();
+        guint8 chunk[4096];
+        size_t n;
+
+        while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0 && buf->len <= AMI_USER_DATA_MAX)
+            g_byte_array_append(buf, chunk, (guint)n);
+        return g_byte_array_free_to_bytes(g_steal_pointer(&buf));
+    }
+    if (!g_file_get_contents(o->user_data, &data, &len, NULL)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--user-data '%s': %s", o->user_data,
+                    g_strerror(errno));
+        return NULL;
+    }
+    return g_bytes_new_take(g_steal_pointer(&data), len);
+}
+
+static gboolean
+snapshot_lookup(const char *snapshot_id, AmiSnapshotInfo *ret, gpointer data)
+{
+    AmiStore *store = data;
+    g_autoptr(json_t) rec = ami_store_load_snapshot(store, snapshot_id, NULL);
+
+    if (!rec)
+        return FALSE;
+    ret->path = ami_store_snapshot_path(store, snapshot_id);
+    ret->size_gib = ami_snapshot_size_gib(rec);
+    return TRUE;
+}
+
+static char *
+random_mac(void)
+{
+    guint32 r = g_random_int();
+
+    /* 52:54:00 is QEMU's locally administered prefix. */
+    return g_strdup_printf("52:54:00:%02x:%02x:%02x", r & 0xff, (r >> 8) & 0xff, (r >> 16) & 0xff);
+}
+
+static gboolean
+load_image(const Cli *cli, RunCtx *c, const char *image_id, GError **error)
+{
+    g_autoptr(json_t) json = NULL;
+    const char *deprecation;
+    g_autoptr(GDateTime) when = NULL;
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+    if (!(c->store = cli_open_store(cli, TRUE, error)) || !ami_instances_reap_stale(c->store, error))
+        return FALSE;
+    if (!ami_store_lock(c->store, error))
+        return FALSE;
+    json = ami_store_load_image(c->store, image_id, error);
+    ami_store_unlock(c->store);
+    if (!json || !(c->image = ami_image_parse(json, error)))
+        return FALSE;
+    deprecation = json_string_value(json_object_get(json, "DeprecationTime"));
+    if (deprecation && (when = ami_timestamp_parse(deprecation)) &&
+        g_date_time_compare(when, now) <= 0)
+        cli_notice(cli, "image %s is deprecated since %s; running it anyway", image_id, deprecation);
+    if (c->image->windows)
+        cli_notice(cli, "image %s is Windows: EC2 Windows AMIs usually lack virtio drivers; "
+                   "try --disk-bus sata or nvme", image_id);
+    return TRUE;
+}
+
+static gboolean
+resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
+{
+    g_autofree char *instance_id = ami_id_new(AMI_ID_INSTANCE);
+    g_autofree char *dir = NULL;
+    g_autofree char *uuid = g_uuid_string_random();
+    g_autofree char *mac = random_mac();
+    g_autofree char *why = NULL;
+    g_autoptr(json_t) overrides = NULL;
+    g_autoptr(GBytes) user_data = NULL;
+    guint64 vcpus = 0, memory = 0, ephemeral = 0, ssh_port = 0, timeout = 600;
+    AmiPlanOptions po = {0};
+    AmiVerdictOptions vo = {0};
+    AmiAccel accel = AMI_ACCEL_AUTO;
+    int resolved = AMI_ACCEL_TCG;
+
+    po.boot_mode = AMI_BOOT_MODE_LAST;
+    po.disk_bus = AMI_BUS_VIRTIO;
+    if (!parse_uint(o->vcpus, "vcpus", 1, 64, &vcpus, error) || !parse_memory(o->memory, &memory, error) ||
+        !parse_uint(o->ephemeral_size, "ephemeral-size", 1, 65536, &ephemeral, error) ||
+        !parse_uint(o->ssh_port, "ssh-port", 1, 65535, &ssh_port, error) ||
+        !parse_uint(o->timeout, "timeout", 1, 86400, &timeout, error))
+        return FALSE;
+    if (o->boot_mode && !ami_boot_mode_from_string(o->boot_mode, &po.boot_mode)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--boot-mode '%.32s' is not one of legacy-bios, uefi, uefi-preferred", o->boot_mode);
+        return FALSE;
+    }
+    if (o->accel && !ami_accel_from_string(o->accel, &accel)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--accel must be kvm, tcg or auto");
+        return FALSE;
+    }
+    if (o->disk_bus && !ami_disk_bus_from_string(o->disk_bus, &po.disk_bus)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--disk-bus must be virtio, nvme or sata");
+        return FALSE;
+    }
+    if (o->until && !ami_until_from_string(o->until, &vo.until)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--until must be login, cloud-init or shutdown");
+        return FALSE;
+    }
+    if (o->console && strcmp(o->console, "stream") != 0 && strcmp(o->console, "quiet") != 0) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--console must be stream or quiet");
+        return FALSE;
+    }
+    if (o->block_device_mappings &&
+        !(overrides = cli_json_arg(o->block_device_mappings, "block-device-mappings", error)))
+        return FALSE;
+    if (overrides && !json_is_array(overrides)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--block-device-mappings must be a list");
+        return FALSE;
+    }
+    if ((o->user_data || o->user_data_base64) && !(user_data = read_user_data(o, error)))
+        return FALSE;
+    if (!load_image(cli, c, o->image_id, error))
+        return FALSE;
+
+    if (!ami_accel_resolve("", accel, c->image->arch == AMI_ARCH_LAST ? AMI_ARCH_X86_64 : c->image->arch,
+                           &resolved, &why, error))
+        return FALSE;
+    if (why && !o->dry_run)
+        cli_notice(cli, "using TCG (software emulation): %s", why);
+
+    c->volume_ids = g_new0(char *, c->image->bdms->len + json_array_size(overrides) + 1);
+    for (guint i = 0; i < c->image->bdms->len + json_array_size(overrides); i++)
+        c->volume_ids[i] = ami_id_new(AMI_ID_VOLUME);
+    dir = g_build_filename(ami_store_path(c->store), "instances", instance_id, NULL);
+    po.instance_id = instance_id;
+    po.instance_dir = dir;
+    po.uuid = uuid;
+    po.mac = mac;
+    po.instance_type = o->instance_type;
+    po.vcpus = (guint)vcpus;
+    po.memory_mib = memory;
+    po.secure_boot = o->secure_boot > 0;
+    po.accel = (AmiAccel)resolved;
+    po.ephemeral_gib = (gint64)ephemeral;
+    po.bdm_overrides = overrides;
+    po.ssh_port = (int)ssh_port;
+    po.volume_ids = c->volume_ids;
+    po.lookup = snapshot_lookup;
+    po.lookup_data = c->store;
+    if (!(c->plan = ami_plan_build(c->image, &po, error)))
+        return FALSE;
+
+    {
+        AmiSeedSpec ss = {.instance_id = instance_id, .hostname = o->hostname,
+                          .ssh_keys = (const char *const *)o->ssh_keys, .mac = mac,
+                          .user_data = user_data};
+        if (!(c->seed = ami_seed_files_build(&ss, error)))
+            return FALSE;
+    }
+    vo.user_data = user_data != NULL;
+    vo.success = (const char *const *)o->success;
+    vo.failure = (const char *const *)o->failure;
+    if (!(c->scanner = ami_verdict_scanner_new(&vo, error)))
+        return FALSE;
+    c->stream = !o->console || strcmp(o->console, "stream") == 0;
+    c->timeout = (double)timeout;
+    return TRUE;
+}
+
+static gboolean
+dry_run(const Cli *cli, RunCtx *c, GError **error)
+{
+    if (cli->output == CLI_OUTPUT_XML) {
+        g_autofree char *xml = ami_domain_xml_render(c->plan, error);
+
+        if (!xml)
+            return FALSE;
+        fputs(xml, stdout);
+        return TRUE;
+    }
+    {
+        g_autoptr(json_t) j = ami_plan_to_json(c->plan);
+        cli_print(cli, j);
+    }
+    return TRUE;
+}
+
+static void
+report(const Cli *cli, RunCtx *c, const char *instance_id)
+{
+    const AmiVerdict *v = ami_verdict_get(c->scanner);
+    gboolean same = strcmp(v->class_id, ami_outcome_to_string(v->outcome)) == 0;
+
+    fflush(stdout);
+    if (c->stream)
+        fputc('\n', stderr);
+    fprintf(stderr, "ami-run: %s: %s: %s%s%s%s after %.1f s%s%s%s\n", cli->verb, instance_id,
+            ami_outcome_to_string(v->outcome), same ? "" : " (", same ? "" : v->class_id,
+            same ? "" : ")", v->seconds, v->line ? ": '" : "", v->line ? v->line : "",
+            v->line ? "'" : "");
+    if (v->outcome != AMI_OUTCOME_SUCCESS) {
+        g_auto(GStrv) tail = ami_verdict_tail(c->scanner, 30);
+
+        if (v->stage)
+            fprintf(stderr, "ami-run: %s: last boot stage seen: %s\n", cli->verb, v->stage);
+        fprintf(stderr, "ami-run: %s: last console lines:\n", cli->verb);
+        for (char **l = tail; *l; l++)
+            fprintf(stderr, "  | %s\n", *l);
+    }
+    fprintf(stderr, "ami-run: %s: console log: ami-run get-console-output --instance-id %s\n",
+            cli->verb, instance_id);
+}
+
+static json_t *
+verdict_json(RunCtx *c)
+{
+    const AmiVerdict *v = ami_verdict_get(c->scanner);
+
+    return json_pack("{s:s, s:s, s:s*, s:f}", "Outcome", ami_outcome_to_string(v->outcome), "Class",
+                     v->class_id, "Line", v->line, "Seconds", v->seconds);
+}
+
+/* Watch the console until a verdict, the guest stops, the deadline, or a signal. */
+static AmiOutcome
+watch(RunCtx *c, AmiLaunch *launch, gint64 start)
+{
+    char buf[65536];
+
+    for (;;) {
+        double t = (g_get_monotonic_time() - start) / 1e6;
+        gboolean any = FALSE;
+        gssize n;
+
+        while ((n = ami_launch_read_console(launch, 0, buf, sizeof(buf))) > 0) {
+            any = TRUE;
+            if (c->stream)
+                fwrite(buf, 1, (size_t)n, stdout);
+            if (ami_verdict_feed(c->scanner, buf, (size_t)n, t) != AMI_OUTCOME_RUNNING)
+                return ami_verdict_get(c->scanner)->outcome;
+        }
+        /* arm64: ttyS0 (pci-serial) is a second log; it only feeds the verdict. */
+        while ((n = ami_launch_read_console(launch, 1, buf, sizeof(buf))) > 0) {
+            if (ami_verdict_feed(c->scanner, buf, (size_t)n, t) != AMI_OUTCOME_RUNNING)
+                return ami_verdict_get(c->scanner)->outcome;
+        }
+        if (any && c->stream)
+            fflush(stdout);
+        if (ami_signals_pending())
+            return AMI_OUTCOME_RUNNING;
+        if (ami_launch_guest_stopped(launch))
+            return ami_verdict_guest_stopped(c->scanner, t);
+        if (t >= c->timeout)
+            return ami_verdict_deadline(c->scanner, t);
+        g_usleep(50 * 1000);
+    }
+}
+
+static gboolean
+execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
+{
+    g_autofree char *now = ami_now_iso8601();
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    AmiLaunchSpec spec = {.store = c->store, .plan = c->plan, .image = c->image, .seed = c->seed,
+                          .connect_uri = o->connect, .self_exe = self, .now = now};
+    g_autoptr(json_t) verdict = NULL;
+    AmiLaunch *launch;
+    AmiOutcome outcome;
+    gint64 start = g_get_monotonic_time();
+
+    if (!(launch = ami_launch_prepare(&spec, error)))
+        return FALSE;
+    if (!ami_launch_start(launch, error)) {
+        ami_launch_terminate(launch, NULL, "the guest failed to start");
+        return FALSE;
+    }
+    cli_notice(cli, "%s: started from %s (%s, %s, %s); console follows", c->plan->instance_id,
+               c->plan->image_id, c->plan->instance_type,
+               ami_firmware_to_string(c->plan->firmware), ami_accel_to_string(c->plan->accel));
+    outcome = watch(c, launch, start);
+    if (outcome == AMI_OUTCOME_RUNNING) { /* a signal */
+        ami_launch_terminate(launch, NULL, "interrupted");
+        return ami_signals_check(error);
+    }
+    report(cli, c, c->plan->instance_id);
+    verdict = verdict_json(c);
+    ami_launch_terminate(launch, verdict, "run finished");
+    if (outcome == AMI_OUTCOME_SUCCESS)
+        return TRUE;
+    g_set_error(error, AMI_ERROR, outcome == AMI_OUTCOME_TIMEOUT ? AMI_ERROR_TIMEOUT : AMI_ERROR_BOOT,
+                "%s: %s", c->plan->instance_id, ami_verdict_get(c->scanner)->class_id);
+    return FALSE;
+}
+
+gboolean
+cmd_run(Cli *cli, int argc, char **argv, GError **error)
+{
+    RunOpts o = {.secure_boot = -1, .keep = 0, .dry_run = 0};
+    const ArgSpec specs[] = {
+        {"image-id", ARG_STRING, &o.image_id, "ami-…", "the AMI (or give it as the first argument)"},
+        {"instance-type", ARG_STRING, &o.instance_type, "TYPE", "sizes the boot (default t3.micro / t4g.micro)"},
+        {"memory", ARG_STRING, &o.memory, "MiB", "memory, overrides the type (e.g. 2048 or 2G)"},
+        {"vcpus", ARG_STRING, &o.vcpus, "N", "vCPUs, overrides the type"},
+        {"boot-mode", ARG_STRING, &o.boot_mode, "MODE", "override the image's BootMode"},
+        {"secure-boot", ARG_BOOL, &o.secure_boot, NULL, "UEFI Secure Boot with enrolled keys (default off)"},
+        {"accel", ARG_STRING, &o.accel, "auto|kvm|tcg", "accelerator (auto: KVM when usable)"},
+        {"disk-bus", ARG_STRING, &o.disk_bus, "BUS", "virtio (default), nvme or sata"},
+        {"ephemeral-size", ARG_STRING, &o.ephemeral_size, "GiB", "size of ephemeral (instance store) disks"},
+        {"block-device-mappings", ARG_STRING, &o.block_device_mappings, "JSON|file://F", "launch-time mapping changes, as run-instances"},
+        {"user-data", ARG_STRING, &o.user_data, "FILE|-", "user data (any cloud-init format, byte-exact, ≤16 KB)"},
+        {"user-data-base64", ARG_STRING, &o.user_data_base64, "B64", "user data, base64-encoded"},
+        {"ssh-public-key", ARG_LIST, &o.ssh_keys, "KEY", "public keys for the seed's meta-data"},
+        {"hostname", ARG_STRING, &o.hostname, "NAME", "local-hostname (default: the instance id)"},
+        {"ssh-port", ARG_STRING, &o.ssh_port, "PORT", "forward 127.0.0.1:PORT to the guest's port 22"},
+        {"timeout", ARG_STRING, &o.timeout, "SECONDS", "give up after this long (default 600; exit 3)"},
+        {"until", ARG_STRING, &o.until, "WHAT", "success rule: login, cloud-init or shutdown"},
+        {"success", ARG_LIST, &o.success, "REGEX", "success markers (replace the default ones)"},
+        {"failure", ARG_LIST, &o.failure, "REGEX", "extra failure markers"},
+        {"console", ARG_STRING, &o.console, "stream|quiet", "show the console live (default stream)"},
+        {"connect", ARG_STRING, &o.connect, "URI", "use this libvirt instead of the embedded driver"},
+        {"keep", ARG_BOOL, &o.keep, NULL, "leave the instance running after the verdict"},
+        {"dry-run", ARG_BOOL, &o.dry_run, NULL, "print the plan (--output xml: the domain XML), create nothing"},
+        {NULL, ARG_LAST, NULL, NULL, NULL},
+    };
+    RunCtx c = {0};
+    gboolean help = FALSE, ok = FALSE;
+
+    /* `ami-run run ami-…`: the image id may come first, as a positional argument. */
+    if (argc > 0 && !g_str_has_prefix(argv[0], "-")) {
+        o.image_id = g_strdup(argv[0]);
+        argc--, argv++;
+    }
+    if (!cli_args_parse(cli, "Boot an AMI and report a verdict: exit 0 success, 1 boot failure, "
+                        "3 timeout.", specs, argc, argv, &help, error))
+        goto out;
+    if (help) {
+        ok = TRUE;
+        goto out;
+    }
+    if (!cli_require(o.image_id, "image-id", error))
+        goto out;
+    if (o.keep > 0) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--keep needs the instance supervisor, which is not implemented yet");
+        goto out;
+    }
+    if (!resolve(cli, &o, &c, error))
+        goto out;
+    ok = o.dry_run > 0 ? dry_run(cli, &c, error) : execute(cli, &c, &o, error);
+out:
+    run_ctx_clear(&c);
+    cli_args_free(specs);
+    return ok;
+}

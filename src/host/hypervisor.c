@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/hypervisor.h"
+
+struct AmiHypervisor {
+    virConnectPtr conn;
+    virDomainPtr dom;
+    char *root;      /* embedded root, or NULL */
+    int callback_id;
+    gint stopped;    /* atomic: set from the event thread */
+    gint quit;       /* atomic: ask the event thread to end */
+    GThread *events;
+    int wake_timer;
+};
+
+static gpointer
+event_loop(gpointer data)
+{
+    AmiHypervisor *hv = data;
+
+    while (!g_atomic_int_get(&hv->quit)) {
+        if (virEventRunDefaultImpl() < 0)
+            break;
+    }
+    return NULL;
+}
+
+static void
+on_wake(int timer, void *opaque)
+{
+    (void)timer;
+    (void)opaque; /* only makes virEventRunDefaultImpl() return */
+}
+
+static void
+silence(void *data, virErrorPtr err)
+{
+    (void)data;
+    (void)err; /* errors are reported through GError, once, by the caller */
+}
+
+static gboolean
+virt_failed(GError **error, const char *what)
+{
+    const char *msg = virGetLastErrorMessage();
+
+    g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "libvirt: %s: %s", what,
+                msg ? msg : "unknown error");
+    return FALSE;
+}
+
+/* libvirt reads its logging settings from the environment at its first call. */
+static void
+init_libvirt(const char *log_path)
+{
+    static gsize once;
+
+    if (g_once_init_enter(&once)) {
+        if (log_path) {
+            g_autofree char *outputs = g_strdup_printf("3:file:%s", log_path);
+            g_setenv("LIBVIRT_LOG_OUTPUTS", outputs, FALSE);
+        }
+        virInitialize();
+        virSetErrorFunc(NULL, silence);
+        virEventRegisterDefaultImpl();
+        g_once_init_leave(&once, 1);
+    }
+}
+
+static AmiHypervisor *
+open_uri(const char *uri, const char *log_path, GError **error)
+{
+    g_autoptr(AmiHypervisor) hv = g_new0(AmiHypervisor, 1);
+
+    init_libvirt(log_path);
+    hv->callback_id = -1;
+    hv->wake_timer = virEventAddTimeout(200, on_wake, NULL, NULL);
+    hv->events = g_thread_new("libvirt-events", event_loop, hv);
+    hv->conn = virConnectOpen(uri);
+    if (!hv->conn) {
+        g_autofree char *what = g_strdup_printf("cannot open '%s'", uri);
+        virt_failed(error, what);
+        return NULL;
+    }
+    return g_steal_pointer(&hv);
+}
+
+AmiHypervisor *
+ami_hypervisor_open_uri(const char *uri, const char *log_path, GError **error)
+{
+    return open_uri(uri, log_path, error);
+}
+
+static void
+copy_dir_files(const char *from, const char *to)
+{
+    g_autoptr(GDir) dir = g_dir_open(from, 0, NULL);
+    const char *name;
+
+    if (!dir || g_mkdir_with_parents(to, 0700) < 0)
+        return;
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *src = g_build_filename(from, name, NULL);
+        g_autofree char *dst = g_build_filename(to, name, NULL);
+        g_autofree char *data = NULL;
+        gsize len;
+
+        if (g_file_get_contents(src, &data, &len, NULL))
+            g_file_set_contents_full(dst, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                     NULL);
+    }
+}
+
+static gboolean
+write_qemu_conf(const char *root, GError **error)
+{
+    g_autofree char *etc = g_build_filename(root, "etc", NULL);
+    g_autofree char *conf = g_build_filename(etc, "qemu.conf", NULL);
+    g_autofree char *user = g_strdup_printf("+%u", (unsigned)getuid());
+    g_autofree char *group = g_strdup_printf("+%u", (unsigned)getgid());
+    g_autofree char *text = g_strdup_printf(
+        "# Written by ami-run for one instance.\n"
+        "stdio_handler = \"file\"\n"       /* no virtlogd */
+        "user = \"%s\"\ngroup = \"%s\"\n"  /* QEMU runs as us: it reads our 0700 store */
+        "dynamic_ownership = 0\n"
+        "security_driver = \"none\"\n"
+        "remember_owner = 0\n", user, group);
+
+    if (g_mkdir_with_parents(etc, 0700) < 0)
+        return ami_error_set_errno(error, errno, etc);
+    return g_file_set_contents_full(conf, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+AmiHypervisor *
+ami_hypervisor_open_embedded(const char *root, const char *caps_cache, const char *log_path,
+                             GError **error)
+{
+    g_autofree char *uri = NULL;
+    g_autofree char *caps = g_build_filename(root, "cache", "qemu", "capabilities", NULL);
+    AmiHypervisor *hv;
+
+    /* UNIX socket paths under the root are limited to 108 bytes. */
+    if (strlen(root) > 60) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
+                    "libvirt root '%s' is too long for its UNIX sockets", root);
+        return NULL;
+    }
+    if (g_mkdir_with_parents(root, 0700) < 0) {
+        ami_error_set_errno(error, errno, root);
+        return NULL;
+    }
+    if (!write_qemu_conf(root, error))
+        return NULL;
+    if (caps_cache)
+        copy_dir_files(caps_cache, caps);
+    uri = g_strdup_printf("qemu:///embed?root=%s", root);
+    if (!(hv = open_uri(uri, log_path, error)))
+        return NULL;
+    hv->root = g_strdup(root);
+    return hv;
+}
+
+void
+ami_hypervisor_save_caps_cache(AmiHypervisor *hv, const char *caps_cache)
+{
+    g_autofree char *caps = NULL;
+    g_autoptr(GDir) have = g_dir_open(caps_cache, 0, NULL);
+
+    if (!hv->root || (have && g_dir_read_name(have)))
+        return;
+    caps = g_build_filename(hv->root, "cache", "qemu", "capabilities", NULL);
+    copy_dir_files(caps, caps_cache);
+}
+
+static int
+on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    AmiHypervisor *hv = opaque;
+
+    (void)conn;
+    (void)dom;
+    (void)detail;
+    if (event == VIR_DOMAIN_EVENT_STOPPED || event == VIR_DOMAIN_EVENT_CRASHED ||
+        event == VIR_DOMAIN_EVENT_SHUTDOWN)
+        g_atomic_int_set(&hv->stopped, 1);
+    return 0;
+}
+
+gboolean
+ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error)
+{
+    hv->dom = virDomainCreateXML(hv->conn, xml, 0);
+    if (!hv->dom)
+        return virt_failed(error, "cannot start the domain");
+    hv->callback_id = virConnectDomainEventRegisterAny(
+        hv->conn, hv->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+        hv, NULL);
+    return TRUE;
+}
+
+int
+ami_hypervisor_qemu_pid(AmiHypervisor *hv)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
+
+    if (!hv->root || !hv->dom)
+        return 0;
+    path = g_strdup_printf("%s/run/qemu/%s.pid", hv->root, virDomainGetName(hv->dom));
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    return (int)g_ascii_strtoll(text, NULL, 10);
+}
+
+gboolean
+ami_hypervisor_stopped(AmiHypervisor *hv)
+{
+    if (g_atomic_int_get(&hv->stopped))
+        return TRUE;
+    return hv->dom && virDomainIsActive(hv->dom) == 0;
+}
+
+gboolean
+ami_hypervisor_shutdown(AmiHypervisor *hv, GError **error)
+{
+    if (hv->dom && virDomainShutdown(hv->dom) < 0)
+        return virt_failed(error, "cannot shut the guest down");
+    return TRUE;
+}
+
+void
+ami_hypervisor_destroy(AmiHypervisor *hv)
+{
+    if (hv->dom && virDomainIsActive(hv->dom) == 1)
+        virDomainDestroy(hv->dom);
+}
+
+void
+ami_hypervisor_close(AmiHypervisor *hv)
+{
+    if (!hv)
+        return;
+    if (hv->dom) {
+        ami_hypervisor_destroy(hv);
+        if (hv->callback_id >= 0)
+            virConnectDomainEventDeregisterAny(hv->conn, hv->callback_id);
+        virDomainFree(hv->dom);
+    }
+    if (hv->conn)
+        virConnectClose(hv->conn);
+    g_atomic_int_set(&hv->quit, 1);
+    if (hv->events)
+        g_thread_join(hv->events);
+    if (hv->wake_timer >= 0)
+        virEventRemoveTimeout(hv->wake_timer);
+    g_free(hv->root);
+    g_free(hv);
+}

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/host.h"
+#include "ami-run/hypervisor.h"
+#include "ami-run/ids.h"
+#include "ami-run/launch.h"
+
+struct AmiLaunch {
+    AmiStore *store;
+    const AmiRunPlan *plan;
+    char *dir;          /* instances/i-… */
+    char *record_path;
+    json_t *record;
+    char *libvirt_root; /* embedded only */
+    char *connect_uri;
+    char *self_exe;
+    AmiHypervisor *hv;
+    AmiReaper *reaper;
+    int console_fd[2];
+};
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    if (remove(path) < 0)
+        g_debug("remove %s: %s, ignoring", path, g_strerror(errno));
+    return 0;
+}
+
+void
+ami_remove_tree(const char *path)
+{
+    if (path && *path && strcmp(path, "/") != 0)
+        nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *
+state_name(AmiInstanceState s)
+{
+    switch (s) {
+    case AMI_INSTANCE_PENDING:
+        return "pending";
+    case AMI_INSTANCE_RUNNING:
+        return "running";
+    case AMI_INSTANCE_SHUTTING_DOWN:
+        return "shutting-down";
+    case AMI_INSTANCE_TERMINATED:
+        return "terminated";
+    case AMI_INSTANCE_STOPPING:
+        return "stopping";
+    case AMI_INSTANCE_STOPPED:
+        return "stopped";
+    }
+    return "unknown";
+}
+
+static void
+set_state(json_t *record, AmiInstanceState s)
+{
+    json_object_set_new(record, "State", json_pack("{s:i, s:s}", "Code", (int)s, "Name",
+                                                   state_name(s)));
+}
+
+static gboolean
+save_record(AmiLaunch *l, GError **error)
+{
+    return ami_json_write_file_atomic(l->record_path, l->record, 0600, error);
+}
+
+/* Start time of a process (field 22 of /proc/PID/stat), to tell a live owner from a reused pid. */
+static char *
+process_start(int pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) fields = NULL;
+    char *p;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strrchr(text, ')')))
+        return NULL;
+    fields = g_strsplit(p + 2, " ", 0);
+    return g_strv_length(fields) > 19 ? g_strdup(fields[19]) : NULL;
+}
+
+/* The describe-instances shape, plus "AmiRun" for what only we need. */
+static json_t *
+new_record(const AmiLaunchSpec *spec, const char *dir)
+{
+    const AmiRunPlan *p = spec->plan;
+    json_t *bdms = json_array(), *disks = json_array();
+    g_autofree char *start = process_start(getpid());
+    json_t *r;
+
+    for (guint i = 0; i < p->disks->len; i++) {
+        const AmiPlanDisk *d = p->disks->pdata[i];
+
+        json_array_append_new(bdms, json_pack("{s:s, s:{s:s, s:s, s:s, s:b}}", "DeviceName",
+                                              d->device_name, "Ebs", "VolumeId", d->volume_id,
+                                              "Status", "attached", "AttachTime", spec->now,
+                                              "DeleteOnTermination", d->delete_on_termination));
+        json_array_append_new(disks, json_pack("{s:s, s:s, s:s, s:b, s:I, s:s*}", "VolumeId",
+                                               d->volume_id, "Path", d->path, "Kind",
+                                               ami_disk_kind_to_string(d->kind),
+                                               "DeleteOnTermination", d->delete_on_termination,
+                                               "SizeGiB", (json_int_t)d->size_gib, "SnapshotId",
+                                               d->snapshot_id));
+    }
+    r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "InstanceId",
+                  p->instance_id, "ImageId", p->image_id, "InstanceType", p->instance_type,
+                  "LaunchTime", spec->now, "Architecture", ami_arch_to_string(p->arch),
+                  "BootMode", p->firmware == AMI_FIRMWARE_UEFI ? "uefi" : "legacy-bios",
+                  "RootDeviceName", spec->image->root_device_name, "RootDeviceType", "ebs",
+                  "VirtualizationType", "hvm", "BlockDeviceMappings", bdms);
+    set_state(r, AMI_INSTANCE_PENDING);
+    json_object_set_new(r, "AmiRun", json_pack("{s:s, s:i, s:s*, s:s, s:s, s:o}", "Directory", dir,
+                                               "OwnerPid", (int)getpid(), "OwnerStart", start,
+                                               "Accelerator", ami_accel_to_string(p->accel),
+                                               "Console", p->console_path, "Disks", disks));
+    return r;
+}
+
+/* A disk changed behind our back must not boot (and must not be "fixed" by us). */
+static gboolean
+verify_snapshot(AmiStore *store, const char *snapshot_id, GError **error)
+{
+    g_autoptr(json_t) rec = ami_store_load_snapshot(store, snapshot_id, error);
+    g_autofree char *path = ami_store_snapshot_path(store, snapshot_id);
+    g_autofree char *sum = NULL;
+    const char *want;
+
+    if (!rec)
+        return FALSE;
+    want = json_string_value(json_object_get(json_object_get(rec, "AmiRun"), "Sha256"));
+    if (!(sum = ami_sha256_file(path, error)))
+        return FALSE;
+    if (!want || strcmp(sum, want) != 0) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
+                    "Snapshot '%s': sha256 mismatch in '%s', the store is corrupted", snapshot_id,
+                    path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+create_disk(const AmiPlanDisk *d, GError **error)
+{
+    g_autofree char *size = g_strdup_printf("%" G_GINT64_FORMAT "G", d->size_gib);
+    const char *overlay[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
+                             d->backing, d->path, size, NULL};
+    const char *blank[] = {"qemu-img", "create", "-q", "-f", "qcow2", d->path, size, NULL};
+
+    /* The backing format is always given: never probed (QEMU format-probing CVEs). */
+    return ami_spawn_sync(d->kind == AMI_DISK_OVERLAY ? overlay : blank, FALSE, NULL, error);
+}
+
+static char *
+libvirt_root_for(const char *instance_id)
+{
+    const char *runtime = g_getenv("XDG_RUNTIME_DIR");
+
+    if (getuid() == 0)
+        return g_strdup_printf("/run/ami-run/%s", instance_id);
+    if (runtime && *runtime && strlen(runtime) < 32)
+        return g_strdup_printf("%s/ami-run/%s", runtime, instance_id);
+    return g_strdup_printf("/tmp/ami-run-%u/%s", (unsigned)getuid(), instance_id);
+}
+
+static void
+launch_free(AmiLaunch *l)
+{
+    for (int i = 0; i < 2; i++) {
+        if (l->console_fd[i] >= 0)
+            close(l->console_fd[i]);
+    }
+    json_decref(l->record);
+    g_free(l->dir);
+    g_free(l->record_path);
+    g_free(l->libvirt_root);
+    g_free(l->connect_uri);
+    g_free(l->self_exe);
+    g_free(l);
+}
+
+static gboolean
+make_instance_dir(AmiLaunch *l, const AmiLaunchSpec *spec, GError **error)
+{
+    g_autofree char *parent = g_build_filename(ami_store_path(spec->store), "instances", NULL);
+
+    if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+        return ami_error_set_errno(error, errno, parent);
+    if (mkdir(l->dir, 0700) < 0)
+        return ami_error_set_errno(error, errno, l->dir);
+    return save_record(l, error);
+}
+
+AmiLaunch *
+ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
+{
+    const AmiRunPlan *p = spec->plan;
+    AmiLaunch *l = g_new0(AmiLaunch, 1);
+
+    l->console_fd[0] = l->console_fd[1] = -1;
+    l->store = spec->store;
+    l->plan = p;
+    l->dir = g_build_filename(ami_store_path(spec->store), "instances", p->instance_id, NULL);
+    l->record_path = g_build_filename(l->dir, "instance.json", NULL);
+    l->connect_uri = g_strdup(spec->connect_uri);
+    l->self_exe = g_strdup(spec->self_exe);
+    if (!spec->connect_uri)
+        l->libvirt_root = libvirt_root_for(p->instance_id);
+    l->record = new_record(spec, l->dir);
+    if (l->libvirt_root)
+        json_object_set_new(json_object_get(l->record, "AmiRun"), "LibvirtRoot",
+                            json_string(l->libvirt_root));
+
+    for (guint i = 0; i < p->disks->len; i++) {
+        const AmiPlanDisk *d = p->disks->pdata[i];
+
+        if (d->snapshot_id && !verify_snapshot(spec->store, d->snapshot_id, error))
+            goto fail;
+    }
+    if (!make_instance_dir(l, spec, error))
+        goto fail;
+    for (guint i = 0; i < p->disks->len; i++) {
+        if (!create_disk(p->disks->pdata[i], error))
+            goto cleanup;
+    }
+    if (!ami_seed_iso_write(spec->seed, p->seed_path, error))
+        goto cleanup;
+    return l;
+cleanup:
+    ami_remove_tree(l->dir);
+fail:
+    launch_free(l);
+    return NULL;
+}
+
+const char *
+ami_launch_instance_dir(const AmiLaunch *l)
+{
+    return l->dir;
+}
+
+gboolean
+ami_launch_start(AmiLaunch *l, GError **error)
+{
+    g_autofree char *xml = ami_domain_xml_render(l->plan, error);
+    g_autofree char *xml_path = g_build_filename(l->dir, "domain.xml", NULL);
+    g_autofree char *log = g_build_filename(l->dir, "libvirt.log", NULL);
+    g_autofree char *caps = g_build_filename(ami_store_path(l->store), "cache",
+                                             "qemu-capabilities", NULL);
+    int pid;
+
+    if (!xml || !g_file_set_contents_full(xml_path, xml, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                          error))
+        return FALSE;
+    if (!(l->reaper = ami_reaper_spawn(l->self_exe, error)))
+        return FALSE;
+    l->hv = l->libvirt_root ? ami_hypervisor_open_embedded(l->libvirt_root, caps, log, error)
+                            : ami_hypervisor_open_uri(l->connect_uri, log, error);
+    if (!l->hv || !ami_hypervisor_start(l->hv, xml, error))
+        return FALSE;
+    if ((pid = ami_hypervisor_qemu_pid(l->hv)) > 0) {
+        if (!ami_reaper_watch(l->reaper, pid, error))
+            return FALSE;
+        json_object_set_new(json_object_get(l->record, "AmiRun"), "QemuPid", json_integer(pid));
+    }
+    if (l->libvirt_root)
+        ami_hypervisor_save_caps_cache(l->hv, caps);
+    set_state(l->record, AMI_INSTANCE_RUNNING);
+    return save_record(l, error);
+}
+
+gssize
+ami_launch_read_console(AmiLaunch *l, guint port, char *buf, size_t len)
+{
+    const char *path = port == 0 ? l->plan->console_path : l->plan->console2_path;
+    gssize n;
+
+    if (port > 1 || !path)
+        return 0;
+    if (l->console_fd[port] < 0) {
+        l->console_fd[port] = open(path, O_RDONLY | O_CLOEXEC);
+        if (l->console_fd[port] < 0)
+            return 0;
+    }
+    do {
+        n = read(l->console_fd[port], buf, len);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? 0 : n;
+}
+
+gboolean
+ami_launch_guest_stopped(AmiLaunch *l)
+{
+    return l->hv && ami_hypervisor_stopped(l->hv);
+}
+
+/* DeleteOnTermination false: the volume outlives the instance under volumes/. */
+static void
+keep_volume(AmiLaunch *l, const AmiPlanDisk *d)
+{
+    g_autofree char *dir = g_build_filename(ami_store_path(l->store), "volumes", NULL);
+    g_autofree char *to = g_strdup_printf("%s/%s.qcow2", dir, d->volume_id);
+    g_autofree char *rec = g_strdup_printf("%s/%s.json", dir, d->volume_id);
+    g_autoptr(json_t) vol = json_pack("{s:s, s:I, s:s*, s:s, s:s, s:s, s:{s:s}}", "VolumeId",
+                                      d->volume_id, "Size", (json_int_t)d->size_gib, "SnapshotId",
+                                      d->snapshot_id, "State", "available", "VolumeType", "gp3",
+                                      "CreateTime", json_string_value(json_object_get(l->record,
+                                                                                      "LaunchTime")),
+                                      "AmiRun", "Path", to);
+
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return;
+    if (rename(d->path, to) == 0)
+        ami_json_write_file_atomic(rec, vol, 0600, NULL);
+}
+
+void
+ami_launch_terminate(AmiLaunch *l, json_t *verdict, const char *reason)
+{
+    const AmiRunPlan *p = l->plan;
+
+    if (l->hv) {
+        ami_hypervisor_destroy(l->hv);
+        ami_hypervisor_close(l->hv);
+        l->hv = NULL;
+    }
+    g_clear_pointer(&l->reaper, ami_reaper_release);
+    ami_remove_tree(l->libvirt_root);
+    for (guint i = 0; i < p->disks->len; i++) {
+        const AmiPlanDisk *d = p->disks->pdata[i];
+
+        if (d->delete_on_termination)
+            unlink(d->path);
+        else
+            keep_volume(l, d);
+    }
+    unlink(p->seed_path);
+    if (p->nvram_path)
+        unlink(p->nvram_path);
+    set_state(l->record, AMI_INSTANCE_TERMINATED);
+    if (reason)
+        json_object_set_new(l->record, "StateReason", json_pack("{s:s, s:s}", "Code",
+                                                                "Client.UserInitiatedShutdown",
+                                                                "Message", reason));
+    if (verdict)
+        json_object_set(json_object_get(l->record, "AmiRun"), "Verdict", verdict);
+    save_record(l, NULL);
+    launch_free(l);
+}
+
+static gint
+compare_launch_time(gconstpointer a, gconstpointer b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+
+    return g_strcmp0(json_string_value(json_object_get(x, "LaunchTime")),
+                     json_string_value(json_object_get(y, "LaunchTime")));
+}
+
+GPtrArray *
+ami_instances_list(AmiStore *store, GError **error)
+{
+    g_autofree char *dir = g_build_filename(ami_store_path(store), "instances", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    const char *name;
+
+    (void)error;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, "instance.json", NULL);
+        json_t *r;
+
+        if (!ami_id_is_valid(AMI_ID_INSTANCE, name))
+            continue;
+        if ((r = json_load_file(path, 0, NULL)) && json_is_object(r))
+            g_ptr_array_add(out, r);
+        else
+            json_decref(r);
+    }
+    g_ptr_array_sort(out, compare_launch_time);
+    return out;
+}
+
+json_t *
+ami_instance_load(AmiStore *store, const char *instance_id, GError **error)
+{
+    g_autofree char *path = NULL;
+    json_t *r;
+
+    if (!ami_id_is_valid(AMI_ID_INSTANCE, instance_id)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "'%.80s' is not an instance id (i-…)",
+                    instance_id);
+        return NULL;
+    }
+    path = g_build_filename(ami_store_path(store), "instances", instance_id, "instance.json", NULL);
+    r = json_load_file(path, 0, NULL);
+    if (!json_is_object(r)) {
+        json_decref(r);
+        g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND, "Instance '%s' does not exist",
+                    instance_id);
+        return NULL;
+    }
+    return r;
+}
+
+static gboolean
+owner_alive(json_t *amirun)
+{
+    int pid = (int)json_integer_value(json_object_get(amirun, "OwnerPid"));
+    const char *start = json_string_value(json_object_get(amirun, "OwnerStart"));
+    g_autofree char *now = pid > 0 ? process_start(pid) : NULL;
+
+    return now && start && strcmp(now, start) == 0;
+}
+
+/* Kill a leftover QEMU, but only one that is this instance's (pids get reused). */
+static void
+kill_leftover_qemu(json_t *record, json_t *amirun)
+{
+    int pid = (int)json_integer_value(json_object_get(amirun, "QemuPid"));
+    const char *id = json_string_value(json_object_get(record, "InstanceId"));
+    g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+    g_autofree char *cmd = NULL;
+    gsize len;
+
+    if (pid <= 0 || !id || !g_file_get_contents(path, &cmd, &len, NULL))
+        return;
+    for (gsize i = 0; i + 1 < len; i++) {
+        if (cmd[i] == '\0')
+            cmd[i] = ' ';
+    }
+    if (strstr(cmd, "qemu-system") && strstr(cmd, id))
+        kill(pid, SIGKILL);
+}
+
+static void
+reap_one(json_t *record)
+{
+    json_t *amirun = json_object_get(record, "AmiRun");
+    const char *dir = json_string_value(json_object_get(amirun, "Directory"));
+    size_t i;
+    json_t *d;
+
+    kill_leftover_qemu(record, amirun);
+    ami_remove_tree(json_string_value(json_object_get(amirun, "LibvirtRoot")));
+    json_array_foreach(json_object_get(amirun, "Disks"), i, d) {
+        if (json_is_true(json_object_get(d, "DeleteOnTermination")))
+            unlink(json_string_value(json_object_get(d, "Path")));
+    }
+    if (dir) {
+        static const char *const leftovers[] = {"seed.iso", "nvram.fd", NULL};
+
+        for (const char *const *f = leftovers; *f; f++) {
+            g_autofree char *p = g_build_filename(dir, *f, NULL);
+            unlink(p);
+        }
+    }
+    set_state(record, AMI_INSTANCE_TERMINATED);
+    json_object_set_new(record, "StateReason",
+                        json_pack("{s:s, s:s}", "Code", "Server.InternalError", "Message",
+                                  "ami-run ended without terminating the instance (killed?)"));
+}
+
+gboolean
+ami_instances_reap_stale(AmiStore *store, GError **error)
+{
+    g_autoptr(GPtrArray) all = NULL;
+    gboolean locked = FALSE;
+
+    all = ami_instances_list(store, error);
+    for (guint i = 0; all && i < all->len; i++) {
+        json_t *r = all->pdata[i];
+        int code = (int)json_integer_value(json_object_get(json_object_get(r, "State"), "Code"));
+        json_t *amirun = json_object_get(r, "AmiRun");
+        g_autofree char *path = NULL;
+
+        if (code == AMI_INSTANCE_TERMINATED || owner_alive(amirun))
+            continue;
+        if (!locked && !(locked = ami_store_lock(store, error)))
+            return FALSE;
+        path = g_build_filename(json_string_value(json_object_get(amirun, "Directory")),
+                                "instance.json", NULL);
+        reap_one(r);
+        if (!ami_json_write_file_atomic(path, r, 0600, error))
+            return FALSE;
+    }
+    if (locked)
+        ami_store_unlock(store);
+    return all != NULL;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ami-run/error.h"
+#include "ami-run/host.h"
+
+struct AmiReaper {
+    GSubprocess *proc;
+    GOutputStream *pipe;
+};
+
+static void
+child_setup(gpointer data)
+{
+    (void)data;
+    setsid(); /* out of our process group: a killpg() of the runner must not reach it */
+}
+
+AmiReaper *
+ami_reaper_spawn(const char *self, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                  G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    const char *argv[] = {self, "__reaper", NULL};
+    GError *local = NULL;
+    AmiReaper *r;
+    GSubprocess *proc;
+
+    g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+    proc = g_subprocess_launcher_spawnv(launcher, argv, &local);
+    if (!proc) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "cannot start the reaper: %s",
+                    local->message);
+        g_error_free(local);
+        return NULL;
+    }
+    r = g_new0(AmiReaper, 1);
+    r->proc = proc;
+    r->pipe = g_object_ref(g_subprocess_get_stdin_pipe(proc));
+    return r;
+}
+
+gboolean
+ami_reaper_watch(AmiReaper *r, int qemu_pid, GError **error)
+{
+    g_autofree char *line = g_strdup_printf("pid %d\n", qemu_pid);
+    GError *local = NULL;
+
+    if (!g_output_stream_write_all(r->pipe, line, strlen(line), NULL, NULL, &local) ||
+        !g_output_stream_flush(r->pipe, NULL, &local)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "reaper: %s", local->message);
+        g_error_free(local);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+ami_reaper_release(AmiReaper *r)
+{
+    if (!r)
+        return;
+    g_output_stream_write_all(r->pipe, "done\n", 5, NULL, NULL, NULL);
+    g_output_stream_close(r->pipe, NULL, NULL);
+    g_subprocess_wait(r->proc, NULL, NULL);
+    g_object_unref(r->pipe);
+    g_object_unref(r->proc);
+    g_free(r);
+}
+
+/* Kill through a pidfd taken while QEMU was certainly alive: no pid-reuse race. */
+static void
+kill_qemu(int pidfd)
+{
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+    syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
+    if (poll(&p, 1, 3000) == 0)
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+int
+ami_reaper_main(void)
+{
+    char line[64];
+    int pidfd = -1;
+
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    while (fgets(line, sizeof(line), stdin)) {
+        if (strcmp(line, "done\n") == 0)
+            return 0;
+        if (strncmp(line, "pid ", 4) == 0) {
+            int pid = atoi(line + 4);
+
+            if (pidfd >= 0)
+                close(pidfd);
+            pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+        }
+    }
+    /* EOF without "done": the runner died. */
+    if (pidfd >= 0)
+        kill_qemu(pidfd);
+    return 0;
+}
