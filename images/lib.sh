@@ -6,6 +6,14 @@ IMAGES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${AMI_RUN_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ami-run/images}
 
 say() { echo "images: $*" >&2; }
+
+# cache_lock: one builder at a time per cache (parallel tests build the same images).
+# Held until the recipe exits.
+cache_lock() {
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/.lock"
+    flock 9
+}
 die() { echo "images: $*" >&2; exit 4; }
 
 # debian_arch x86_64|arm64 -> amd64|arm64

@@ -16,6 +16,7 @@ here=$IMAGES_DIR/tiny
 [ "$arch/$firmware" = x86_64/bios ] || die "tiny: $arch/$firmware is not built yet"
 
 key=$(recipe_key "$here/build.sh" "$here/init")
+cache_lock
 out=$CACHE/tiny-$arch-$firmware-$variant-$key
 if [ -e "$out/done" ]; then
     echo "$out"

@@ -103,6 +103,12 @@ cli_args_parse(const Cli *cli, const char *summary, const ArgSpec *specs, int ar
             return TRUE;
         }
         if (!g_str_has_prefix(arg, "--")) {
+            for (s = specs; s->name && !(s->positional && s->type == ARG_STRING); s++)
+                ;
+            if (s->name && !*(char **)s->target) {
+                *(char **)s->target = g_strdup(arg);
+                continue;
+            }
             g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                         "unexpected argument '%.80s' (options start with --)", arg);
             return FALSE;

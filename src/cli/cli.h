@@ -39,6 +39,7 @@ typedef struct {
     void *target;
     const char *metavar;
     const char *help;
+    gboolean positional; /* ARG_STRING: may also be given as a bare argument, once */
 } ArgSpec;
 
 /**

@@ -405,7 +405,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
 {
     RunOpts o = {.secure_boot = -1, .keep = 0, .dry_run = 0};
     const ArgSpec specs[] = {
-        {"image-id", ARG_STRING, &o.image_id, "ami-…", "the AMI (or give it as the first argument)"},
+        {"image-id", ARG_STRING, &o.image_id, "ami-…", "the AMI (or give it as a bare argument)", TRUE},
         {"instance-type", ARG_STRING, &o.instance_type, "TYPE", "sizes the boot (default t3.micro / t4g.micro)"},
         {"memory", ARG_STRING, &o.memory, "MiB", "memory, overrides the type (e.g. 2048 or 2G)"},
         {"vcpus", ARG_STRING, &o.vcpus, "N", "vCPUs, overrides the type"},
@@ -433,11 +433,6 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
     RunCtx c = {0};
     gboolean help = FALSE, ok = FALSE;
 
-    /* `ami-run run ami-…`: the image id may come first, as a positional argument. */
-    if (argc > 0 && !g_str_has_prefix(argv[0], "-")) {
-        o.image_id = g_strdup(argv[0]);
-        argc--, argv++;
-    }
     if (!cli_args_parse(cli, "Boot an AMI and report a verdict: exit 0 success, 1 boot failure, "
                         "3 timeout.", specs, argc, argv, &help, error))
         goto out;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Broken tiny images end with the right verdict: a kernel that cannot mount its root
+# (exit 1, root-device-not-found), a disk with nothing to boot (exit 1,
+# no-bootable-device, seen through SeaBIOS's serial output), and a guest that never
+# prints a success marker (exit 3 at --timeout, naming the last stage seen).
+source "$(dirname "$0")/lib.sh"
+
+panic=$(tiny_ami x86_64 bios panic)
+blank=$(tiny_ami x86_64 bios blank)
+hang=$(tiny_ami x86_64 bios hang)
+
+boot 1 "$panic" --timeout 120
+contains "$ERR" "$IID: failure (root-device-not-found)"
+contains "$ERR" "VFS: Unable to mount root fs"
+contains "$ERR" "last console lines:"
+assert_clean "$IID"
+[ "$(jq -r .Reservations[0].Instances[0].AmiRun.Verdict.Class \
+    <<<"$("$AMI_RUN" describe-instances --instance-ids "$IID")")" = root-device-not-found ] ||
+    fail "the verdict is not in the instance record"
+ok "kernel without a root: exit 1, root-device-not-found, verdict recorded"
+
+boot 1 "$blank" --timeout 120
+contains "$ERR" "$IID: failure (no-bootable-device)"
+contains "$OUT" "No bootable device"
+assert_clean "$IID"
+ok "blank disk: exit 1, no-bootable-device"
+
+boot 3 "$hang" --timeout 12
+contains "$ERR" "$IID: timeout"
+contains "$ERR" "last boot stage seen:"
+assert_clean "$IID"
+ok "silent guest: exit 3 at the timeout, with the last boot stage"
+echo "$PASSED passed, 0 failed"

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Interrupting a run loses nothing and leaves nothing: Ctrl-C (SIGINT) and SIGTERM end
+# it with exit 130 and a clean teardown; kill -9 of ami-run alone, or of its whole
+# process group as CI runners do, leaves no QEMU for more than a few seconds, and the
+# next command marks the instance terminated and cleans up after it.
+source "$(dirname "$0")/lib.sh"
+need setsid pgrep
+
+ami=$(tiny_ami x86_64 bios ok)
+before=$(snapshot_sums)
+
+# start_run: ami-run in its own process group, until its QEMU runs; sets PID and IID.
+start_run() {
+    setsid "$AMI_RUN" run "$ami" --console quiet --success 'never printed' --timeout 300 \
+        >"$WORK/bg.out" 2>"$WORK/bg.err" &
+    PID=$!
+    for _ in $(seq 300); do
+        IID=$(sed -n 's/^ami-run: run: \(i-[0-9a-f]*\): started.*/\1/p' "$WORK/bg.err")
+        [ -n "$IID" ] && [ -n "$(qemus_of "$IID")" ] && return 0
+        kill -0 "$PID" 2>/dev/null || fail "ami-run ended early: $(cat "$WORK/bg.err")"
+        sleep 0.1
+    done
+    fail "the guest did not start: $(cat "$WORK/bg.err")"
+}
+
+# no_qemu_within SECONDS ID
+no_qemu_within() {
+    for _ in $(seq $(($1 * 10))); do
+        [ -z "$(qemus_of "$2")" ] && return 0
+        sleep 0.1
+    done
+    fail "QEMU of $2 still runs $1 s after ami-run died"
+}
+
+for sig in INT TERM; do
+    start_run
+    sleep 2 # mid-boot
+    kill -s "$sig" "$PID"
+    rc=0
+    wait "$PID" || rc=$?
+    [ "$rc" = 130 ] || fail "SIGINT: exit $rc, expected 130: $(cat "$WORK/bg.err")"
+    [ "$(state_of "$IID")" = terminated ] || fail "not terminated after SIG$sig"
+    assert_clean "$IID"
+    ok "SIG$sig mid-boot: exit 130, instance terminated, nothing left"
+done
+
+start_run
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+no_qemu_within 5 "$IID"
+[ "$(state_of "$IID")" = terminated ] || fail "the next command did not mark $IID terminated"
+assert_clean "$IID"
+ok "kill -9 of ami-run: QEMU gone within 5 s, next command cleans up"
+
+start_run
+kill -9 -- "-$PID"
+wait "$PID" 2>/dev/null || true
+no_qemu_within 5 "$IID"
+[ "$(state_of "$IID")" = terminated ] || fail "the next command did not mark $IID terminated"
+assert_clean "$IID"
+ok "kill -9 of the whole process group: QEMU gone within 5 s, next command cleans up"
+
+[ "$(snapshot_sums)" = "$before" ] || fail "a snapshot changed"
+ok "snapshot unchanged after four interrupted runs"
+echo "$PASSED passed, 0 failed"

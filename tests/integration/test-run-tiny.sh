@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The tiny x86_64 legacy-BIOS image boots through `ami-run run`: SeaBIOS, syslinux, the
+# Debian cloud kernel, busybox.  Shell user data arrives through the NoCloud seed and
+# runs; the guest sees its disk with the volume's serial; the verdict is success; the
+# snapshot is untouched; only the record and the console remain.
+source "$(dirname "$0")/lib.sh"
+
+ami=$(tiny_ami x86_64 bios ok)
+before=$(snapshot_sums)
+cat >"$WORK/ud.sh" <<'UD'
+#!/bin/sh
+echo "user-data says: $((6 * 7))"
+UD
+
+# --dry-run: a plan and valid domain XML, nothing created.
+run 0 run "$ami" --dry-run
+[ "$(jq -r .Firmware <<<"$OUT")" = bios ] || fail "dry-run firmware: $OUT"
+[ "$(jq -r .Machine <<<"$OUT")" = q35 ] || fail "dry-run machine: $OUT"
+[ ! -e "$STORE/instances" ] || [ -z "$(ls "$STORE/instances")" ] || fail "dry-run created an instance"
+run 0 --output xml run "$ami" --dry-run
+if command -v virt-xml-validate >/dev/null; then
+    printf '%s\n' "$OUT" >"$WORK/domain.xml"
+    virt-xml-validate "$WORK/domain.xml" domain >/dev/null || fail "domain XML does not validate"
+    ok "dry-run: plan and valid domain XML, nothing created"
+else
+    ok "dry-run: plan, nothing created (virt-xml-validate missing: XML not validated)"
+fi
+
+boot 0 "$ami" --user-data "$WORK/ud.sh" --success 'ami-run-tiny: ready' --timeout 120
+contains "$OUT" "ami-run-tiny: firmware bios"
+contains "$OUT" "user-data says: 42"
+contains "$OUT" "ami-run-tiny: instance-id $IID"
+contains "$ERR" "$IID: success after"
+ok "boots to the ready marker; user data ran; the seed names the instance"
+
+vol=$(jq -r '.Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId' \
+    <<<"$("$AMI_RUN" describe-instances --instance-ids "$IID")")
+contains "$OUT" "disk vda size=1073741824 serial=${vol/-/}"
+ok "the guest sees the root volume at VolumeSize with serial ${vol/-/}"
+
+[ "$(state_of "$IID")" = terminated ] || fail "instance not terminated after the run"
+run 0 get-console-output --instance-id "$IID"
+contains "$(jq -r .Output <<<"$OUT")" "user-data says: 42"
+assert_clean "$IID"
+[ "$(snapshot_sums)" = "$before" ] || fail "a snapshot changed during the run"
+ok "terminated, console kept, no QEMU, no disks left, snapshot unchanged"
+
+# --until shutdown: the user data powers the guest off, which is then the success.
+printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
+boot 0 "$ami" --user-data "$WORK/off.sh" --until shutdown --timeout 120
+contains "$OUT" "powering off"
+assert_clean "$IID"
+ok "--until shutdown: guest power-off is the success"
+
+# Without --until shutdown, a guest that powers off before success is a failure.
+boot 1 "$ami" --user-data "$WORK/off.sh" --success 'never printed' --timeout 120
+contains "$ERR" "failure"
+assert_clean "$IID"
+ok "power-off before the success marker is a failure (exit 1)"
+echo "$PASSED passed, 0 failed"
