@@ -41,25 +41,40 @@ kernel_package() {
     echo "$pkg"
 }
 
+# fetch_deb PKG DARCH: download and unpack a Debian package of any architecture into the
+# cache (no installation, no root).  Prints the unpacked root.
+fetch_deb() {
+    local pkg=$1 darch=$2 dir=$CACHE/debs/$1_$2
+    if [ ! -e "$dir/done" ]; then
+        say "downloading $pkg ($darch)"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        if ! (cd "$dir" && apt-get download -q "$pkg:$darch" >/dev/null 2>&1); then
+            [ "$darch" = "$(dpkg --print-architecture)" ] ||
+                dpkg --print-foreign-architectures | grep -qx "$darch" ||
+                dpkg --add-architecture "$darch"
+            say "updating apt lists for $darch"
+            apt-get update -q >/dev/null
+            (cd "$dir" && apt-get download -q "$pkg:$darch" >/dev/null 2>&1) ||
+                die "apt-get download $pkg:$darch failed"
+        fi
+        dpkg-deb -x "$dir"/*.deb "$dir/root"
+        rm -f "$dir"/*.deb
+        touch "$dir/done"
+    fi
+    echo "$dir/root"
+}
+
 # fetch_kernel ARCH DIR: unpack the Debian cloud kernel for ARCH into DIR (cached).
 # Prints the kernel version.
 fetch_kernel() {
-    local darch pkg dir=$2 ver
+    local darch pkg dir=$2 ver root
     darch=$(debian_arch "$1")
     pkg=$(kernel_package "$darch")
     ver=${pkg#linux-image-}
-    if [ ! -e "$CACHE/kernels/$pkg/done" ]; then
-        say "downloading $pkg ($darch)"
-        rm -rf "$CACHE/kernels/$pkg"
-        mkdir -p "$CACHE/kernels/$pkg"
-        (cd "$CACHE/kernels/$pkg" && apt-get download -q "$pkg:$darch" >/dev/null 2>&1) ||
-            die "apt-get download $pkg:$darch failed"
-        dpkg-deb -x "$CACHE/kernels/$pkg"/*.deb "$CACHE/kernels/$pkg/root"
-        rm -f "$CACHE/kernels/$pkg"/*.deb
-        depmod -b "$CACHE/kernels/$pkg/root" "$ver"
-        touch "$CACHE/kernels/$pkg/done"
-    fi
-    ln -sfn "$CACHE/kernels/$pkg/root" "$dir"
+    root=$(fetch_deb "$pkg" "$darch")
+    [ -e "$root/lib/modules/$ver/modules.dep" ] || depmod -b "$root" "$ver"
+    ln -sfn "$root" "$dir"
     echo "$ver"
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build a tiny test AMI: Debian's cloud kernel + a busybox initramfs (see ./init) on a
 # real bootable disk.  Usage: build.sh ARCH FIRMWARE [VARIANT]
-#   ARCH      x86_64
-#   FIRMWARE  bios (syslinux on an MBR FAT partition)
+#   ARCH      x86_64 | arm64
+#   FIRMWARE  bios (x86_64: syslinux on an MBR FAT partition) | uefi (systemd-boot on a
+#             GPT EFI system partition, as \EFI\BOOT\BOOTX64.EFI or BOOTAA64.EFI)
 #   VARIANT   ok (default) | panic (root= points nowhere, no initramfs) | hang (prints
 #             nothing after the kernel) | blank (no bootloader at all)
 # Prints the output directory: disk.raw and ami.json (describe-images shape).  Outputs
@@ -13,7 +14,11 @@ arch=${1:?usage: build.sh ARCH FIRMWARE [VARIANT]}
 firmware=${2:?usage: build.sh ARCH FIRMWARE [VARIANT]}
 variant=${3:-ok}
 here=$IMAGES_DIR/tiny
-[ "$arch/$firmware" = x86_64/bios ] || die "tiny: $arch/$firmware is not built yet"
+case $arch/$firmware in
+    x86_64/bios | x86_64/uefi | arm64/uefi) ;;
+    *) die "tiny: $arch/$firmware is not a supported combination" ;;
+esac
+darch=$(debian_arch "$arch")
 
 key=$(recipe_key "$here/build.sh" "$here/init")
 cache_lock
@@ -34,9 +39,8 @@ modules_in_order "$work/kernel" "$kver" virtio_pci virtio_blk virtio_scsi virtio
 
 # The initramfs: busybox (static), /init, the modules in load order.
 mkdir -p "$work/initramfs/bin" "$work/initramfs/modules"
-cp /bin/busybox "$work/initramfs/bin/busybox"
-file /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
-    ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' || die "/bin/busybox is not static (busybox-static)"
+# busybox-static of the guest's architecture, from its Debian package.
+cp "$(fetch_deb busybox-static "$darch")/bin/busybox" "$work/initramfs/bin/busybox"
 if [ "$variant" = hang ]; then
     printf '#!/bin/busybox sh\n/bin/busybox sleep 2147483647\n' >"$work/initramfs/init"
 else
@@ -50,37 +54,63 @@ done <"$work/modules.list"
 (cd "$work/initramfs" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible) |
     gzip -9n >"$work/initrd.img"
 
-# syslinux on a FAT partition, an MBR with the syslinux boot code (no loop devices).
 append="console=ttyS0,115200 loglevel=4"
-initrd="INITRD initrd.img"
+initrd=initrd.img
 if [ "$variant" = panic ]; then
     append="$append root=/dev/nonexistent"
-    initrd=""
+    initrd=
 fi
-cat >"$work/syslinux.cfg" <<CFG
+part_mib=63
+rm -f "$work/part.img"
+mkfs.vfat -n AMIRUNBOOT -C "$work/part.img" $((part_mib * 1024)) >/dev/null
+mcopy -i "$work/part.img" "$work/kernel/boot/vmlinuz-$kver" ::vmlinuz
+mcopy -i "$work/part.img" "$work/initrd.img" ::initrd.img
+truncate -s $(((part_mib + 1) * 1024 * 1024)) "$out/disk.raw"
+
+if [ "$firmware" = bios ]; then
+    # syslinux on a FAT partition, an MBR with the syslinux boot code (no loop devices).
+    cat >"$work/syslinux.cfg" <<CFG
 SERIAL 0 115200
 PROMPT 0
 TIMEOUT 0
 DEFAULT linux
 LABEL linux
   KERNEL vmlinuz
-  $initrd
+  ${initrd:+INITRD $initrd}
   APPEND $append
 CFG
-part_mib=63
-rm -f "$work/part.img"
-mkfs.vfat -n AMIRUNBOOT -C "$work/part.img" $((part_mib * 1024)) >/dev/null
-syslinux --install "$work/part.img"
-mcopy -i "$work/part.img" "$work/kernel/boot/vmlinuz-$kver" ::vmlinuz
-mcopy -i "$work/part.img" "$work/initrd.img" ::initrd.img
-mcopy -i "$work/part.img" "$work/syslinux.cfg" ::syslinux.cfg
-
-truncate -s $(((part_mib + 1) * 1024 * 1024)) "$out/disk.raw"
-if [ "$variant" != blank ]; then
-    printf 'label: dos\nstart=2048, type=c, bootable\n' | sfdisk -q "$out/disk.raw"
-    dd if="$work/part.img" of="$out/disk.raw" bs=1M seek=1 conv=notrunc,sparse status=none
-    dd if=/usr/lib/syslinux/mbr/mbr.bin of="$out/disk.raw" bs=440 count=1 conv=notrunc status=none
+    syslinux --install "$work/part.img"
+    mcopy -i "$work/part.img" "$work/syslinux.cfg" ::syslinux.cfg
+    table='label: dos\nstart=2048, type=c, bootable\n'
+else
+    # systemd-boot as the removable-media loader of an EFI system partition; its entry
+    # carries the kernel command line (firmware passes none to a bare EFI-stub kernel).
+    case $arch in x86_64) efi=x64 loader=BOOTX64.EFI ;; arm64) efi=aa64 loader=BOOTAA64.EFI ;; esac
+    sdboot=$(fetch_deb systemd-boot-efi "$darch")/usr/lib/systemd/boot/efi/systemd-boot$efi.efi
+    printf 'timeout 0\ndefault tiny.conf\n' >"$work/loader.conf"
+    {
+        echo "title ami-run tiny ($variant)"
+        echo "linux /vmlinuz"
+        [ -z "$initrd" ] || echo "initrd /$initrd"
+        echo "options $append"
+    } >"$work/tiny.conf"
+    mmd -i "$work/part.img" ::EFI ::EFI/BOOT ::loader ::loader/entries
+    mcopy -i "$work/part.img" "$sdboot" "::EFI/BOOT/$loader"
+    mcopy -i "$work/part.img" "$work/loader.conf" ::loader/loader.conf
+    mcopy -i "$work/part.img" "$work/tiny.conf" ::loader/entries/tiny.conf
+    table='label: gpt\nstart=2048, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=ESP\n'
 fi
+if [ "$variant" != blank ]; then
+    printf "$table" | sfdisk -q "$out/disk.raw"
+    dd if="$work/part.img" of="$out/disk.raw" bs=1M seek=1 conv=notrunc,sparse status=none
+    [ "$firmware" != bios ] ||
+        dd if=/usr/lib/syslinux/mbr/mbr.bin of="$out/disk.raw" bs=440 count=1 conv=notrunc status=none
+fi
+
+# arm64 says nothing: UEFI is EC2's rule there; x86_64 UEFI must say so.
+boot_mode=
+[ "$arch/$firmware" != x86_64/uefi ] || boot_mode='
+            "BootMode": "uefi",'
 
 # Its AMI, in describe-images shape; ids follow the recipe, so a changed image gets new ids.
 suffix=$(printf '%s' "$arch-$firmware-$variant-$key" | sha256sum | cut -c1-17)
@@ -91,7 +121,7 @@ cat >"$out/ami.json" <<JSON
             "ImageId": "ami-$suffix",
             "Name": "ami-run-tiny-$arch-$firmware-$variant",
             "Description": "ami-run test image: Debian cloud kernel $kver + busybox initramfs ($variant)",
-            "Architecture": "$arch",
+            "Architecture": "$arch",$boot_mode
             "VirtualizationType": "hvm",
             "RootDeviceType": "ebs",
             "RootDeviceName": "/dev/xvda",

@@ -16,6 +16,12 @@ G_BEGIN_DECLS
  */
 void ami_signals_install(void);
 
+/** ami_signals_install_control() - also catch SIGUSR1/SIGUSR2 (the supervisor's stop requests). */
+void ami_signals_install_control(void);
+
+/** ami_signals_clear() - forget the pending signal (it was handled). */
+void ami_signals_clear(void);
+
 /** ami_signals_pending() - the signal that arrived, or 0. */
 int ami_signals_pending(void);
 
@@ -116,6 +122,9 @@ gboolean ami_accel_resolve(const char *root, int requested, int guest_arch, int 
  * told QEMU's pid, it kills QEMU when the pipe closes without a "done" line.
  */
 typedef struct AmiReaper AmiReaper;
+
+/** ami_child_setsid() - a GSubprocess child_setup: a session (and process group) of its own. */
+void ami_child_setsid(gpointer data);
 
 /** ami_reaper_spawn() - start the reaper; @self is this program's path. */
 AmiReaper *ami_reaper_spawn(const char *self, GError **error);

@@ -35,39 +35,86 @@ typedef struct {
     const AmiImage *image;
     const AmiSeedFiles *seed;
     const char *connect_uri; /* NULL: libvirt's embedded driver in a private root */
-    const char *self_exe;    /* for the reaper */
+    const char *self_exe;    /* for the reaper and the supervisor */
     const char *now;         /* ISO-8601 launch time */
 } AmiLaunchSpec;
 
 /**
  * ami_launch_prepare() - verify the snapshots (sha256, so a disk changed behind our back
  * is AMI_ERROR_CORRUPT before anything boots), create the instance directory and its
- * record (pending), the disks and the seed.  On failure nothing is left.
+ * record (pending), the disks, the seed and domain.xml.  On failure nothing is left.
  */
 AmiLaunch *ami_launch_prepare(const AmiLaunchSpec *spec, GError **error);
+
+/**
+ * ami_launch_attach() - take over an instance from its record (the supervisor of a
+ * detached run, start-instances): this process becomes its owner.
+ */
+AmiLaunch *ami_launch_attach(AmiStore *store, const char *instance_id, const char *self_exe,
+                             GError **error);
 
 /** ami_launch_start() - reaper, libvirt, domain: the guest runs.  Record: running. */
 gboolean ami_launch_start(AmiLaunch *launch, GError **error);
 
 /**
- * ami_launch_read_console() - console bytes since the last call (0: none yet).  @port 0
- * is the first serial port, 1 the arm64 pci-serial.
+ * ami_launch_detach() - hand a prepared instance to a supervisor process in its own
+ * session (`ami-run __supervise`), which starts it and keeps libvirt open for it.
+ * Returns once the guest runs, or with the supervisor's error.  Frees @launch.
  */
-gssize ami_launch_read_console(AmiLaunch *launch, guint port, char *buf, size_t len);
+gboolean ami_launch_detach(AmiLaunch *launch, GError **error);
+
+/**
+ * ami_instance_supervise() - start a supervisor for a prepared (or, with @restart, a
+ * stopped) instance and wait until its guest runs.
+ */
+gboolean ami_instance_supervise(AmiStore *store, const char *instance_id, const char *self_exe,
+                                gboolean restart, GError **error);
+
+/** ami_launch_read_console() - console bytes since the last call (0: none yet). */
+gssize ami_launch_read_console(AmiLaunch *launch, char *buf, size_t len);
 
 /** ami_launch_guest_stopped() - the guest powered off or QEMU went away. */
 gboolean ami_launch_guest_stopped(AmiLaunch *launch);
 
-/** ami_launch_instance_dir() - borrowed. */
-const char *ami_launch_instance_dir(const AmiLaunch *launch);
+/** ami_launch_shutdown() - ask the guest to power off (ACPI power button). */
+gboolean ami_launch_shutdown(AmiLaunch *launch, GError **error);
+
+/** ami_launch_instance_id() - borrowed. */
+const char *ami_launch_instance_id(const AmiLaunch *launch);
+
+/** ami_launch_set_supervised() - mark the owner as a supervisor (stop-instances may signal it). */
+void ami_launch_set_supervised(AmiLaunch *launch);
+
+/** ami_launch_set_verdict() - record the console verdict (the record keeps a copy). */
+void ami_launch_set_verdict(AmiLaunch *launch, json_t *verdict);
+
+/**
+ * ami_launch_stop() - power off now (after a shutdown request, if any), release libvirt
+ * and the reaper, keep disks, seed and NVRAM: the record becomes stopped.  Frees @launch.
+ */
+void ami_launch_stop(AmiLaunch *launch, const char *reason);
 
 /**
  * ami_launch_terminate() - stop the guest, release libvirt and the reaper, delete the
  * volumes with DeleteOnTermination (keeping the others under volumes/), the seed and
- * the rest; the record becomes terminated with @verdict (may be NULL) and @reason.
- * Frees @launch.
+ * the rest; the record becomes terminated with @reason.  Frees @launch.
  */
-void ami_launch_terminate(AmiLaunch *launch, json_t *verdict, const char *reason);
+void ami_launch_terminate(AmiLaunch *launch, const char *reason);
+
+/**
+ * ami_instance_terminate_stopped() - terminate an instance that is stopped (no process
+ * owns it): its disks go as ami_launch_terminate() would.  Takes the store lock.
+ */
+gboolean ami_instance_terminate_stopped(AmiStore *store, const char *instance_id, GError **error);
+
+/**
+ * ami_instance_owner() - the pid of the live process that owns a running instance
+ * (its foreground run or supervisor), or 0.
+ */
+int ami_instance_owner(json_t *record);
+
+/** ami_instance_state() - State.Code of a record. */
+AmiInstanceState ami_instance_state(json_t *record);
 
 /**
  * ami_instances_reap_stale() - instances whose ami-run process is gone (killed -9): kill

@@ -80,8 +80,8 @@ typedef struct {
     AmiDiskBus disk_bus;
     GPtrArray *disks;     /* AmiPlanDisk*, root first, then by device name */
     char *seed_path;
-    char *console_path;   /* first serial port (ttyS0 on x86, PL011 on arm64) */
-    char *console2_path;  /* arm64: the pci-serial that becomes ttyS0; else NULL */
+    char *console_path;   /* every serial port appends here, so the log is in time order */
+    gboolean pci_serial;  /* arm64: a pci-serial next to the PL011, Linux's ttyS0 */
     char *mac;
     int ssh_port;         /* 0: none */
     GPtrArray *notices;   /* char*: things the user should be told (skipped ephemerals…) */

@@ -87,6 +87,19 @@ json_t *cli_parse_tags(char **items, gboolean values_optional, GError **error);
 
 typedef gboolean (*CliVerbFunc)(Cli *cli, int argc, char **argv, GError **error);
 
+/* --- instance-common.c: terminate-, stop- and start-instances ------------------------ */
+
+typedef enum { CLI_TERMINATE, CLI_STOP, CLI_START } CliInstanceAction;
+
+gboolean cli_instances_change(Cli *cli, CliInstanceAction action, int argc, char **argv,
+                              GError **error);
+
+/** cli_instance_terminate() - terminate one instance through its owner and wait. */
+gboolean cli_instance_terminate(AmiStore *store, const char *instance_id, GError **error);
+
+/* Internal: the supervisor of a detached instance (`ami-run __supervise`). */
+gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
+
 #define CLI_VERBS(X)                                                                  \
     X("import-snapshot", import_snapshot, "Import a disk image (file or URL) as a snapshot") \
     X("describe-snapshots", describe_snapshots, "List snapshots in the store")           \
@@ -101,7 +114,12 @@ typedef gboolean (*CliVerbFunc)(Cli *cli, int argc, char **argv, GError **error)
     X("disable-image-deprecation", disable_image_deprecation, "Clear an AMI's DeprecationTime") \
     X("run", run, "Boot an AMI, stream its console, exit with a verdict")                 \
     X("describe-instances", describe_instances, "List instances (running and terminated)") \
-    X("get-console-output", get_console_output, "An instance's serial console (last 64 KiB)")
+    X("get-console-output", get_console_output, "An instance's serial console (last 64 KiB)") \
+    X("terminate-instances", terminate_instances, "Terminate instances (volumes with DeleteOnTermination go)") \
+    X("stop-instances", stop_instances, "Stop detached instances, keeping their disks") \
+    X("start-instances", start_instances, "Start stopped instances again") \
+    X("describe-volumes", describe_volumes, "List volumes: attached ones and those kept after termination") \
+    X("prune", prune, "Remove the records of terminated instances")
 
 #define CLI_DECLARE(name, fn, help) gboolean cmd_##fn(Cli *cli, int argc, char **argv, GError **error);
 CLI_VERBS(CLI_DECLARE)

@@ -5,6 +5,8 @@
  * watch the console, terminate).  Exit 0 success, 1 boot failure, 3 timeout.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,7 +28,7 @@ typedef struct {
     char *ephemeral_size, *block_device_mappings, *user_data, *user_data_base64, *ssh_port;
     char *timeout, *until, *console, *connect, *hostname;
     char **ssh_keys, **success, **failure;
-    int secure_boot, keep, dry_run;
+    int secure_boot, keep, detach, dry_run;
 } RunOpts;
 
 typedef struct {
@@ -329,9 +331,51 @@ verdict_json(RunCtx *c)
                      v->class_id, "Line", v->line, "Seconds", v->seconds);
 }
 
+/*
+ * Where the console and the guest's state come from: the launch in this process, or
+ * (--keep) the instance's files, while its supervisor holds the guest.
+ */
+typedef struct {
+    AmiLaunch *launch; /* in-process */
+    AmiStore *store;   /* supervised */
+    const char *instance_id;
+    const char *console_path;
+    int fd;
+    gint64 next_poll;
+} Watch;
+
+static gssize
+watch_read(Watch *w, char *buf, size_t len)
+{
+    gssize n;
+
+    if (w->launch)
+        return ami_launch_read_console(w->launch, buf, len);
+    if (w->fd < 0 && (w->fd = open(w->console_path, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;
+    do {
+        n = read(w->fd, buf, len);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? 0 : n;
+}
+
+static gboolean
+watch_guest_stopped(Watch *w)
+{
+    g_autoptr(json_t) r = NULL;
+
+    if (w->launch)
+        return ami_launch_guest_stopped(w->launch);
+    if (g_get_monotonic_time() < w->next_poll)
+        return FALSE;
+    w->next_poll = g_get_monotonic_time() + 500 * 1000;
+    r = ami_instance_load(w->store, w->instance_id, NULL);
+    return !r || ami_instance_state(r) != AMI_INSTANCE_RUNNING;
+}
+
 /* Watch the console until a verdict, the guest stops, the deadline, or a signal. */
 static AmiOutcome
-watch(RunCtx *c, AmiLaunch *launch, gint64 start)
+watch(RunCtx *c, Watch *w, gint64 start)
 {
     char buf[65536];
 
@@ -340,28 +384,84 @@ watch(RunCtx *c, AmiLaunch *launch, gint64 start)
         gboolean any = FALSE;
         gssize n;
 
-        while ((n = ami_launch_read_console(launch, 0, buf, sizeof(buf))) > 0) {
+        while ((n = watch_read(w, buf, sizeof(buf))) > 0) {
             any = TRUE;
             if (c->stream)
                 fwrite(buf, 1, (size_t)n, stdout);
-            if (ami_verdict_feed(c->scanner, buf, (size_t)n, t) != AMI_OUTCOME_RUNNING)
+            if (ami_verdict_feed(c->scanner, buf, (size_t)n, t) != AMI_OUTCOME_RUNNING) {
+                fflush(stdout);
                 return ami_verdict_get(c->scanner)->outcome;
-        }
-        /* arm64: ttyS0 (pci-serial) is a second log; it only feeds the verdict. */
-        while ((n = ami_launch_read_console(launch, 1, buf, sizeof(buf))) > 0) {
-            if (ami_verdict_feed(c->scanner, buf, (size_t)n, t) != AMI_OUTCOME_RUNNING)
-                return ami_verdict_get(c->scanner)->outcome;
+            }
         }
         if (any && c->stream)
             fflush(stdout);
         if (ami_signals_pending())
             return AMI_OUTCOME_RUNNING;
-        if (ami_launch_guest_stopped(launch))
+        if (watch_guest_stopped(w))
             return ami_verdict_guest_stopped(c->scanner, t);
         if (t >= c->timeout)
             return ami_verdict_deadline(c->scanner, t);
         g_usleep(50 * 1000);
     }
+}
+
+static gboolean
+outcome_error(RunCtx *c, AmiOutcome outcome, GError **error)
+{
+    if (outcome == AMI_OUTCOME_SUCCESS)
+        return TRUE;
+    g_set_error(error, AMI_ERROR, outcome == AMI_OUTCOME_TIMEOUT ? AMI_ERROR_TIMEOUT : AMI_ERROR_BOOT,
+                "%s: %s", c->plan->instance_id, ami_verdict_get(c->scanner)->class_id);
+    return FALSE;
+}
+
+static void
+print_instance(const Cli *cli, RunCtx *c)
+{
+    g_autoptr(json_t) r = ami_instance_load(c->store, c->plan->instance_id, NULL);
+    g_autofree char *reservation = g_strdup_printf("r-%s", c->plan->instance_id + 2);
+    g_autoptr(json_t) out = json_pack("{s:[], s:[O?], s:s, s:s}", "Groups", "Instances", r,
+                                      "OwnerId", AMI_STORE_OWNER_ID, "ReservationId", reservation);
+
+    cli_print(cli, out);
+}
+
+/* --detach / --keep: a supervisor holds the guest; we only watch its files. */
+static gboolean
+execute_supervised(const Cli *cli, RunCtx *c, AmiLaunch *launch, gboolean detach, GError **error)
+{
+    const char *id = c->plan->instance_id;
+    Watch w = {.store = c->store, .instance_id = id, .console_path = c->plan->console_path, .fd = -1};
+    gint64 start = g_get_monotonic_time();
+    AmiOutcome outcome;
+
+    if (!ami_launch_detach(launch, error))
+        return FALSE;
+    cli_notice(cli, "%s: started from %s (%s, %s, %s)%s", id, c->plan->image_id,
+               c->plan->instance_type, ami_firmware_to_string(c->plan->firmware),
+               ami_accel_to_string(c->plan->accel), detach ? ", detached" : "; console follows");
+    if (detach) {
+        print_instance(cli, c);
+        cli_notice(cli, "%s: console: ami-run get-console-output --instance-id %s; end it: "
+                   "ami-run terminate-instances --instance-ids %s", id, id, id);
+        return TRUE;
+    }
+    outcome = watch(c, &w, start);
+    if (w.fd >= 0)
+        close(w.fd);
+    if (outcome == AMI_OUTCOME_RUNNING) { /* a signal before the verdict: not kept */
+        int sig = ami_signals_pending();
+
+        ami_signals_clear(); /* so the wait below is not cut short */
+        cli_instance_terminate(c->store, id, NULL);
+        g_set_error(error, AMI_ERROR, AMI_ERROR_CANCELLED, "Interrupted by %s; %s terminated",
+                    sig == SIGINT ? "Ctrl-C" : g_strsignal(sig), id);
+        return FALSE;
+    }
+    report(cli, c, id);
+    cli_notice(cli, "%s: kept running (--keep); end it: ami-run terminate-instances "
+               "--instance-ids %s", id, id);
+    return outcome_error(c, outcome, error);
 }
 
 static gboolean
@@ -374,36 +474,37 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     g_autoptr(json_t) verdict = NULL;
     AmiLaunch *launch;
     AmiOutcome outcome;
+    Watch w = {.fd = -1};
     gint64 start = g_get_monotonic_time();
 
     if (!(launch = ami_launch_prepare(&spec, error)))
         return FALSE;
+    if (o->detach > 0 || o->keep > 0)
+        return execute_supervised(cli, c, launch, o->detach > 0, error);
     if (!ami_launch_start(launch, error)) {
-        ami_launch_terminate(launch, NULL, "the guest failed to start");
+        ami_launch_terminate(launch, "the guest failed to start");
         return FALSE;
     }
     cli_notice(cli, "%s: started from %s (%s, %s, %s); console follows", c->plan->instance_id,
                c->plan->image_id, c->plan->instance_type,
                ami_firmware_to_string(c->plan->firmware), ami_accel_to_string(c->plan->accel));
-    outcome = watch(c, launch, start);
+    w.launch = launch;
+    outcome = watch(c, &w, start);
     if (outcome == AMI_OUTCOME_RUNNING) { /* a signal */
-        ami_launch_terminate(launch, NULL, "interrupted");
+        ami_launch_terminate(launch, "interrupted");
         return ami_signals_check(error);
     }
     report(cli, c, c->plan->instance_id);
     verdict = verdict_json(c);
-    ami_launch_terminate(launch, verdict, "run finished");
-    if (outcome == AMI_OUTCOME_SUCCESS)
-        return TRUE;
-    g_set_error(error, AMI_ERROR, outcome == AMI_OUTCOME_TIMEOUT ? AMI_ERROR_TIMEOUT : AMI_ERROR_BOOT,
-                "%s: %s", c->plan->instance_id, ami_verdict_get(c->scanner)->class_id);
-    return FALSE;
+    ami_launch_set_verdict(launch, verdict);
+    ami_launch_terminate(launch, "run finished");
+    return outcome_error(c, outcome, error);
 }
 
 gboolean
 cmd_run(Cli *cli, int argc, char **argv, GError **error)
 {
-    RunOpts o = {.secure_boot = -1, .keep = 0, .dry_run = 0};
+    RunOpts o = {.secure_boot = -1};
     const ArgSpec specs[] = {
         {"image-id", ARG_STRING, &o.image_id, "ami-…", "the AMI (or give it as a bare argument)", TRUE},
         {"instance-type", ARG_STRING, &o.instance_type, "TYPE", "sizes the boot (default t3.micro / t4g.micro)"},
@@ -427,6 +528,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"console", ARG_STRING, &o.console, "stream|quiet", "show the console live (default stream)"},
         {"connect", ARG_STRING, &o.connect, "URI", "use this libvirt instead of the embedded driver"},
         {"keep", ARG_BOOL, &o.keep, NULL, "leave the instance running after the verdict"},
+        {"detach", ARG_BOOL, &o.detach, NULL, "start it in the background and return (no verdict)"},
         {"dry-run", ARG_BOOL, &o.dry_run, NULL, "print the plan (--output xml: the domain XML), create nothing"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
@@ -442,9 +544,9 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
     }
     if (!cli_require(o.image_id, "image-id", error))
         goto out;
-    if (o.keep > 0) {
+    if (o.keep > 0 && o.detach > 0) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
-                    "--keep needs the instance supervisor, which is not implemented yet");
+                    "give --keep (watch, then leave it running) or --detach (return at once), not both");
         goto out;
     }
     if (!resolve(cli, &o, &c, error))

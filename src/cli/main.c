@@ -129,6 +129,13 @@ main(int argc, char **argv)
         g_free(cli.store_path);
         return 0;
     }
+    /* The supervisor of a detached instance (cmd-supervise.c): internal, not listed. */
+    if (strcmp(argv[1], "__supervise") == 0) {
+        cli.verb = "supervisor";
+        rc = cmd_supervise(&cli, argc - 2, argv + 2, &error) ? 0 : fail(&cli, error);
+        g_free(cli.store_path);
+        return rc;
+    }
     for (const Verb *v = verbs; v->name; v++) {
         if (strcmp(v->name, argv[1]) != 0)
             continue;

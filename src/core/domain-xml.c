@@ -134,12 +134,16 @@ render_network(GString *x, const AmiRunPlan *p)
 static void
 render_serials(GString *x, const AmiRunPlan *p)
 {
-    X(x, "    <serial type='file'>\n      <source path='%s'/>\n      <target port='0'/>\n"
-         "    </serial>\n", p->console_path);
+    /*
+     * Every port appends (O_APPEND) to one log: firmware and kernel lines stay in the
+     * order they were written, and a restarted instance adds to its console as EC2's does.
+     */
+    X(x, "    <serial type='file'>\n      <source path='%s' append='on'/>\n"
+         "      <target port='0'/>\n    </serial>\n", p->console_path);
     /* arm64 virt: the PL011 is ttyAMA0; EC2 images say console=ttyS0, a PCI 16550 is ttyS0. */
-    if (p->console2_path)
-        X(x, "    <serial type='file'>\n      <source path='%s'/>\n"
-             "      <target type='pci-serial' port='1'/>\n    </serial>\n", p->console2_path);
+    if (p->pci_serial)
+        X(x, "    <serial type='file'>\n      <source path='%s' append='on'/>\n"
+             "      <target type='pci-serial' port='1'/>\n    </serial>\n", p->console_path);
 }
 
 static void

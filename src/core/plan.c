@@ -102,7 +102,6 @@ ami_run_plan_free(AmiRunPlan *plan)
     g_clear_pointer(&plan->disks, g_ptr_array_unref);
     g_free(plan->seed_path);
     g_free(plan->console_path);
-    g_free(plan->console2_path);
     g_free(plan->mac);
     g_clear_pointer(&plan->notices, g_ptr_array_unref);
     g_free(plan);
@@ -461,8 +460,7 @@ ami_plan_build(const AmiImage *image, const AmiPlanOptions *opts, GError **error
     plan->ssh_port = opts->ssh_port;
     plan->seed_path = g_strdup_printf("%s/seed.iso", opts->instance_dir);
     plan->console_path = g_strdup_printf("%s/console.log", opts->instance_dir);
-    if (plan->arch == AMI_ARCH_ARM64)
-        plan->console2_path = g_strdup_printf("%s/console-ttyS0.log", opts->instance_dir);
+    plan->pci_serial = plan->arch == AMI_ARCH_ARM64;
     if (plan->firmware == AMI_FIRMWARE_UEFI)
         plan->nvram_path = g_strdup_printf("%s/nvram.fd", opts->instance_dir);
     return g_steal_pointer(&plan);
@@ -496,8 +494,9 @@ ami_plan_to_json(const AmiRunPlan *plan)
                     ami_accel_to_string(plan->accel), "VCpus", (int)plan->vcpus, "MemoryMiB",
                     (json_int_t)plan->memory_mib, "DiskBus", ami_disk_bus_to_string(plan->disk_bus),
                     "Disks", disks, "Seed", plan->seed_path, "Console", plan->console_path);
-    if (plan->console2_path)
-        json_object_set_new(out, "ConsoleTtyS0", json_string(plan->console2_path));
+    if (plan->pci_serial)
+        json_object_set_new(out, "ConsolePorts", json_pack("[s, s]", "pl011 (ttyAMA0)",
+                                                           "pci-serial (ttyS0)"));
     if (plan->ssh_port)
         json_object_set_new(out, "SshPort", json_integer(plan->ssh_port));
     return out;

@@ -15,18 +15,20 @@
 #include "ami-run/ids.h"
 #include "ami-run/launch.h"
 
+/*
+ * Everything an instance needs after it was prepared lives in its record (AmiRun.*), so
+ * another process (the supervisor, start-instances, the stale-instance reaper) can take
+ * it over: the in-memory plan is only needed to prepare.
+ */
 struct AmiLaunch {
     AmiStore *store;
-    const AmiRunPlan *plan;
     char *dir;          /* instances/i-… */
     char *record_path;
     json_t *record;
-    char *libvirt_root; /* embedded only */
-    char *connect_uri;
     char *self_exe;
     AmiHypervisor *hv;
     AmiReaper *reaper;
-    int console_fd[2];
+    int console_fd;
 };
 
 static int
@@ -125,10 +127,13 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
                   "RootDeviceName", spec->image->root_device_name, "RootDeviceType", "ebs",
                   "VirtualizationType", "hvm", "BlockDeviceMappings", bdms);
     set_state(r, AMI_INSTANCE_PENDING);
-    json_object_set_new(r, "AmiRun", json_pack("{s:s, s:i, s:s*, s:s, s:s, s:o}", "Directory", dir,
-                                               "OwnerPid", (int)getpid(), "OwnerStart", start,
-                                               "Accelerator", ami_accel_to_string(p->accel),
-                                               "Console", p->console_path, "Disks", disks));
+    json_object_set_new(r, "AmiRun", json_pack("{s:s, s:i, s:s*, s:s, s:s, s:s, s:s*, s:s*, s:o}",
+                                               "Directory", dir, "OwnerPid", (int)getpid(),
+                                               "OwnerStart", start, "Accelerator",
+                                               ami_accel_to_string(p->accel), "Console",
+                                               p->console_path, "Seed", p->seed_path, "Nvram",
+                                               p->nvram_path, "Connect", spec->connect_uri,
+                                               "Disks", disks));
     return r;
 }
 
@@ -179,20 +184,41 @@ libvirt_root_for(const char *instance_id)
     return g_strdup_printf("/tmp/ami-run-%u/%s", (unsigned)getuid(), instance_id);
 }
 
+static json_t *
+amirun(AmiLaunch *l)
+{
+    return json_object_get(l->record, "AmiRun");
+}
+
+static const char *
+amirun_str(json_t *record, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(record, "AmiRun"), key));
+}
+
 static void
 launch_free(AmiLaunch *l)
 {
-    for (int i = 0; i < 2; i++) {
-        if (l->console_fd[i] >= 0)
-            close(l->console_fd[i]);
-    }
+    if (l->console_fd >= 0)
+        close(l->console_fd);
     json_decref(l->record);
     g_free(l->dir);
     g_free(l->record_path);
-    g_free(l->libvirt_root);
-    g_free(l->connect_uri);
     g_free(l->self_exe);
     g_free(l);
+}
+
+static AmiLaunch *
+launch_new(AmiStore *store, const char *instance_id, const char *self_exe)
+{
+    AmiLaunch *l = g_new0(AmiLaunch, 1);
+
+    l->console_fd = -1;
+    l->store = store;
+    l->dir = g_build_filename(ami_store_path(store), "instances", instance_id, NULL);
+    l->record_path = g_build_filename(l->dir, "instance.json", NULL);
+    l->self_exe = g_strdup(self_exe);
+    return l;
 }
 
 static gboolean
@@ -211,22 +237,17 @@ AmiLaunch *
 ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
 {
     const AmiRunPlan *p = spec->plan;
-    AmiLaunch *l = g_new0(AmiLaunch, 1);
+    AmiLaunch *l = launch_new(spec->store, p->instance_id, spec->self_exe);
+    g_autofree char *xml = ami_domain_xml_render(p, error);
+    g_autofree char *xml_path = g_build_filename(l->dir, "domain.xml", NULL);
 
-    l->console_fd[0] = l->console_fd[1] = -1;
-    l->store = spec->store;
-    l->plan = p;
-    l->dir = g_build_filename(ami_store_path(spec->store), "instances", p->instance_id, NULL);
-    l->record_path = g_build_filename(l->dir, "instance.json", NULL);
-    l->connect_uri = g_strdup(spec->connect_uri);
-    l->self_exe = g_strdup(spec->self_exe);
-    if (!spec->connect_uri)
-        l->libvirt_root = libvirt_root_for(p->instance_id);
     l->record = new_record(spec, l->dir);
-    if (l->libvirt_root)
-        json_object_set_new(json_object_get(l->record, "AmiRun"), "LibvirtRoot",
-                            json_string(l->libvirt_root));
-
+    if (!spec->connect_uri) {
+        g_autofree char *root = libvirt_root_for(p->instance_id);
+        json_object_set_new(amirun(l), "LibvirtRoot", json_string(root));
+    }
+    if (!xml)
+        goto fail;
     for (guint i = 0; i < p->disks->len; i++) {
         const AmiPlanDisk *d = p->disks->pdata[i];
 
@@ -239,7 +260,8 @@ ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
         if (!create_disk(p->disks->pdata[i], error))
             goto cleanup;
     }
-    if (!ami_seed_iso_write(spec->seed, p->seed_path, error))
+    if (!ami_seed_iso_write(spec->seed, p->seed_path, error) ||
+        !g_file_set_contents_full(xml_path, xml, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         goto cleanup;
     return l;
 cleanup:
@@ -249,57 +271,100 @@ fail:
     return NULL;
 }
 
-const char *
-ami_launch_instance_dir(const AmiLaunch *l)
+static void
+set_owner(json_t *record, int pid)
 {
-    return l->dir;
+    g_autofree char *start = process_start(pid);
+    json_t *a = json_object_get(record, "AmiRun");
+
+    json_object_set_new(a, "OwnerPid", json_integer(pid));
+    json_object_set_new(a, "OwnerStart", json_string(start ? start : ""));
+}
+
+AmiLaunch *
+ami_launch_attach(AmiStore *store, const char *instance_id, const char *self_exe, GError **error)
+{
+    g_autoptr(json_t) record = ami_instance_load(store, instance_id, error);
+    AmiLaunch *l;
+
+    if (!record)
+        return NULL;
+    l = launch_new(store, instance_id, self_exe);
+    l->record = g_steal_pointer(&record);
+    set_owner(l->record, getpid());
+    json_object_del(l->record, "StateReason");
+    set_state(l->record, AMI_INSTANCE_PENDING);
+    if (!save_record(l, error)) {
+        launch_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+const char *
+ami_launch_instance_id(const AmiLaunch *l)
+{
+    return json_string_value(json_object_get(l->record, "InstanceId"));
+}
+
+void
+ami_launch_set_supervised(AmiLaunch *l)
+{
+    json_object_set_new(amirun(l), "Supervised", json_true());
+}
+
+void
+ami_launch_set_verdict(AmiLaunch *l, json_t *verdict)
+{
+    json_object_set(amirun(l), "Verdict", verdict);
+    save_record(l, NULL);
 }
 
 gboolean
 ami_launch_start(AmiLaunch *l, GError **error)
 {
-    g_autofree char *xml = ami_domain_xml_render(l->plan, error);
+    g_autofree char *xml = NULL;
     g_autofree char *xml_path = g_build_filename(l->dir, "domain.xml", NULL);
     g_autofree char *log = g_build_filename(l->dir, "libvirt.log", NULL);
     g_autofree char *caps = g_build_filename(ami_store_path(l->store), "cache",
                                              "qemu-capabilities", NULL);
+    const char *root = amirun_str(l->record, "LibvirtRoot");
     int pid;
 
-    if (!xml || !g_file_set_contents_full(xml_path, xml, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                          error))
+    if (!g_file_get_contents(xml_path, &xml, NULL, error))
         return FALSE;
     if (!(l->reaper = ami_reaper_spawn(l->self_exe, error)))
         return FALSE;
-    l->hv = l->libvirt_root ? ami_hypervisor_open_embedded(l->libvirt_root, caps, log, error)
-                            : ami_hypervisor_open_uri(l->connect_uri, log, error);
+    l->hv = root ? ami_hypervisor_open_embedded(root, caps, log, error)
+                 : ami_hypervisor_open_uri(amirun_str(l->record, "Connect"), log, error);
     if (!l->hv || !ami_hypervisor_start(l->hv, xml, error))
         return FALSE;
     if ((pid = ami_hypervisor_qemu_pid(l->hv)) > 0) {
         if (!ami_reaper_watch(l->reaper, pid, error))
             return FALSE;
-        json_object_set_new(json_object_get(l->record, "AmiRun"), "QemuPid", json_integer(pid));
+        json_object_set_new(amirun(l), "QemuPid", json_integer(pid));
     }
-    if (l->libvirt_root)
+    if (root)
         ami_hypervisor_save_caps_cache(l->hv, caps);
     set_state(l->record, AMI_INSTANCE_RUNNING);
     return save_record(l, error);
 }
 
 gssize
-ami_launch_read_console(AmiLaunch *l, guint port, char *buf, size_t len)
+ami_launch_read_console(AmiLaunch *l, char *buf, size_t len)
 {
-    const char *path = port == 0 ? l->plan->console_path : l->plan->console2_path;
+    const char *path = amirun_str(l->record, "Console");
     gssize n;
 
-    if (port > 1 || !path)
+    if (!path)
         return 0;
-    if (l->console_fd[port] < 0) {
-        l->console_fd[port] = open(path, O_RDONLY | O_CLOEXEC);
-        if (l->console_fd[port] < 0)
+    if (l->console_fd < 0) {
+        l->console_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (l->console_fd < 0)
             return 0;
     }
     do {
-        n = read(l->console_fd[port], buf, len);
+        n = read(l->console_fd, buf, len);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? 0 : n;
 }
@@ -310,58 +375,164 @@ ami_launch_guest_stopped(AmiLaunch *l)
     return l->hv && ami_hypervisor_stopped(l->hv);
 }
 
+gboolean
+ami_launch_shutdown(AmiLaunch *l, GError **error)
+{
+    return l->hv && ami_hypervisor_shutdown(l->hv, error);
+}
+
 /* DeleteOnTermination false: the volume outlives the instance under volumes/. */
 static void
-keep_volume(AmiLaunch *l, const AmiPlanDisk *d)
+keep_volume(AmiStore *store, json_t *record, json_t *disk)
 {
-    g_autofree char *dir = g_build_filename(ami_store_path(l->store), "volumes", NULL);
-    g_autofree char *to = g_strdup_printf("%s/%s.qcow2", dir, d->volume_id);
-    g_autofree char *rec = g_strdup_printf("%s/%s.json", dir, d->volume_id);
-    g_autoptr(json_t) vol = json_pack("{s:s, s:I, s:s*, s:s, s:s, s:s, s:{s:s}}", "VolumeId",
-                                      d->volume_id, "Size", (json_int_t)d->size_gib, "SnapshotId",
-                                      d->snapshot_id, "State", "available", "VolumeType", "gp3",
-                                      "CreateTime", json_string_value(json_object_get(l->record,
-                                                                                      "LaunchTime")),
-                                      "AmiRun", "Path", to);
+    g_autofree char *dir = g_build_filename(ami_store_path(store), "volumes", NULL);
+    const char *id = json_string_value(json_object_get(disk, "VolumeId"));
+    const char *path = json_string_value(json_object_get(disk, "Path"));
+    g_autofree char *to = g_strdup_printf("%s/%s.qcow2", dir, id);
+    g_autofree char *rec = g_strdup_printf("%s/%s.json", dir, id);
+    g_autoptr(json_t) vol = NULL;
 
+    if (!id || !path || !ami_id_is_valid(AMI_ID_VOLUME, id))
+        return;
+    vol = json_pack("{s:s, s:O, s:O?, s:s, s:s, s:O?, s:s, s:{s:s, s:O?}}", "VolumeId", id, "Size",
+                    json_object_get(disk, "SizeGiB"), "SnapshotId",
+                    json_object_get(disk, "SnapshotId"), "State", "available", "VolumeType", "gp3",
+                    "CreateTime", json_object_get(record, "LaunchTime"), "AvailabilityZone",
+                    "local", "AmiRun", "Path", to, "InstanceId",
+                    json_object_get(record, "InstanceId"));
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return;
-    if (rename(d->path, to) == 0)
+    if (rename(path, to) == 0)
         ami_json_write_file_atomic(rec, vol, 0600, NULL);
 }
 
-void
-ami_launch_terminate(AmiLaunch *l, json_t *verdict, const char *reason)
+/*
+ * What terminating leaves: the record, the console and the logs.  Disks go (or move to
+ * volumes/ when DeleteOnTermination is false), and so do the seed, NVRAM and the
+ * private libvirt root.  Works from the record alone.
+ */
+static void
+release_instance(AmiStore *store, json_t *record, gboolean terminate)
 {
-    const AmiRunPlan *p = l->plan;
+    json_t *a = json_object_get(record, "AmiRun");
+    size_t i;
+    json_t *d;
 
+    ami_remove_tree(json_string_value(json_object_get(a, "LibvirtRoot")));
+    json_object_del(a, "QemuPid");
+    if (!terminate)
+        return;
+    json_array_foreach(json_object_get(a, "Disks"), i, d) {
+        const char *path = json_string_value(json_object_get(d, "Path"));
+
+        if (json_is_true(json_object_get(d, "DeleteOnTermination")) && path)
+            unlink(path);
+        else
+            keep_volume(store, record, d);
+    }
+    for (const char *const *key = (const char *const[]){"Seed", "Nvram", NULL}; *key; key++) {
+        const char *path = json_string_value(json_object_get(a, *key));
+
+        if (path)
+            unlink(path);
+    }
+}
+
+static void
+set_reason(json_t *record, const char *code, const char *reason)
+{
+    if (reason)
+        json_object_set_new(record, "StateReason", json_pack("{s:s, s:s}", "Code", code,
+                                                             "Message", reason));
+}
+
+static void
+launch_end(AmiLaunch *l, AmiInstanceState state, const char *reason)
+{
     if (l->hv) {
         ami_hypervisor_destroy(l->hv);
         ami_hypervisor_close(l->hv);
         l->hv = NULL;
     }
     g_clear_pointer(&l->reaper, ami_reaper_release);
-    ami_remove_tree(l->libvirt_root);
-    for (guint i = 0; i < p->disks->len; i++) {
-        const AmiPlanDisk *d = p->disks->pdata[i];
-
-        if (d->delete_on_termination)
-            unlink(d->path);
-        else
-            keep_volume(l, d);
-    }
-    unlink(p->seed_path);
-    if (p->nvram_path)
-        unlink(p->nvram_path);
-    set_state(l->record, AMI_INSTANCE_TERMINATED);
-    if (reason)
-        json_object_set_new(l->record, "StateReason", json_pack("{s:s, s:s}", "Code",
-                                                                "Client.UserInitiatedShutdown",
-                                                                "Message", reason));
-    if (verdict)
-        json_object_set(json_object_get(l->record, "AmiRun"), "Verdict", verdict);
+    release_instance(l->store, l->record, state == AMI_INSTANCE_TERMINATED);
+    set_state(l->record, state);
+    set_reason(l->record, "Client.UserInitiatedShutdown", reason);
     save_record(l, NULL);
     launch_free(l);
+}
+
+void
+ami_launch_stop(AmiLaunch *l, const char *reason)
+{
+    launch_end(l, AMI_INSTANCE_STOPPED, reason);
+}
+
+void
+ami_launch_terminate(AmiLaunch *l, const char *reason)
+{
+    launch_end(l, AMI_INSTANCE_TERMINATED, reason);
+}
+
+/* The supervisor's status line: "running" or "error CODE MESSAGE". */
+gboolean
+ami_instance_supervise(AmiStore *store, const char *instance_id, const char *self_exe,
+                       gboolean restart, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(GDataInputStream) in = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *log = g_build_filename(ami_store_path(store), "instances", instance_id,
+                                            "supervisor.log", NULL);
+    const char *argv[] = {self_exe, "--store", ami_store_path(store), "__supervise",
+                          instance_id, restart ? "--restart" : NULL, NULL};
+    GError *local = NULL;
+    gboolean ok = FALSE;
+
+    /* stdin is /dev/null (GSubprocess's default): the supervisor holds no terminal. */
+    g_subprocess_launcher_set_stderr_file_path(launcher, log);
+    g_subprocess_launcher_set_child_setup(launcher, ami_child_setsid, NULL, NULL);
+    if (!(proc = g_subprocess_launcher_spawnv(launcher, argv, &local))) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "cannot start the supervisor: %s",
+                    local->message);
+        g_error_free(local);
+        return FALSE;
+    }
+    in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc));
+    line = g_data_input_stream_read_line(in, NULL, NULL, NULL);
+    if (line && strcmp(line, "running") == 0) {
+        ok = TRUE;
+    } else if (line && g_str_has_prefix(line, "error ") && g_ascii_isdigit(line[6])) {
+        int code = atoi(line + 6);
+        const char *msg = strchr(line + 6, ' ');
+
+        g_set_error(error, AMI_ERROR, code < AMI_ERROR_LAST ? code : AMI_ERROR_HOST, "%s",
+                    msg ? msg + 1 : "the supervisor failed");
+    } else {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
+                    "the supervisor ended before the guest ran (see %s)", log);
+    }
+    return ok;
+}
+
+gboolean
+ami_launch_detach(AmiLaunch *l, GError **error)
+{
+    g_autofree char *id = g_strdup(ami_launch_instance_id(l));
+    gboolean ok = ami_instance_supervise(l->store, id, l->self_exe, FALSE, error);
+
+    if (!ok && ami_instance_owner(l->record) == getpid()) {
+        /* The supervisor never took over: the instance is still ours to clean up. */
+        g_autoptr(json_t) now = ami_instance_load(l->store, id, NULL);
+        if (now && ami_instance_owner(now) == getpid()) {
+            ami_launch_terminate(l, "the supervisor did not start");
+            return FALSE;
+        }
+    }
+    launch_free(l); /* the supervisor owns the instance now, or has cleaned up */
+    return ok;
 }
 
 static gint
@@ -450,31 +621,50 @@ kill_leftover_qemu(json_t *record, json_t *amirun)
 }
 
 static void
-reap_one(json_t *record)
+reap_one(AmiStore *store, json_t *record)
 {
-    json_t *amirun = json_object_get(record, "AmiRun");
-    const char *dir = json_string_value(json_object_get(amirun, "Directory"));
-    size_t i;
-    json_t *d;
-
-    kill_leftover_qemu(record, amirun);
-    ami_remove_tree(json_string_value(json_object_get(amirun, "LibvirtRoot")));
-    json_array_foreach(json_object_get(amirun, "Disks"), i, d) {
-        if (json_is_true(json_object_get(d, "DeleteOnTermination")))
-            unlink(json_string_value(json_object_get(d, "Path")));
-    }
-    if (dir) {
-        static const char *const leftovers[] = {"seed.iso", "nvram.fd", NULL};
-
-        for (const char *const *f = leftovers; *f; f++) {
-            g_autofree char *p = g_build_filename(dir, *f, NULL);
-            unlink(p);
-        }
-    }
+    kill_leftover_qemu(record, json_object_get(record, "AmiRun"));
+    release_instance(store, record, TRUE);
     set_state(record, AMI_INSTANCE_TERMINATED);
-    json_object_set_new(record, "StateReason",
-                        json_pack("{s:s, s:s}", "Code", "Server.InternalError", "Message",
-                                  "ami-run ended without terminating the instance (killed?)"));
+    set_reason(record, "Server.InternalError",
+               "ami-run ended without terminating the instance (killed?)");
+}
+
+AmiInstanceState
+ami_instance_state(json_t *record)
+{
+    return (AmiInstanceState)json_integer_value(json_object_get(json_object_get(record, "State"),
+                                                                "Code"));
+}
+
+int
+ami_instance_owner(json_t *record)
+{
+    json_t *a = json_object_get(record, "AmiRun");
+
+    return owner_alive(a) ? (int)json_integer_value(json_object_get(a, "OwnerPid")) : 0;
+}
+
+gboolean
+ami_instance_terminate_stopped(AmiStore *store, const char *instance_id, GError **error)
+{
+    g_autoptr(json_t) r = NULL;
+    g_autofree char *path = NULL;
+    gboolean ok;
+
+    if (!ami_store_lock(store, error))
+        return FALSE;
+    if (!(r = ami_instance_load(store, instance_id, error))) {
+        ami_store_unlock(store);
+        return FALSE;
+    }
+    path = g_build_filename(ami_store_path(store), "instances", instance_id, "instance.json", NULL);
+    release_instance(store, r, TRUE);
+    set_state(r, AMI_INSTANCE_TERMINATED);
+    set_reason(r, "Client.UserInitiatedShutdown", "terminate-instances");
+    ok = ami_json_write_file_atomic(path, r, 0600, error);
+    ami_store_unlock(store);
+    return ok;
 }
 
 gboolean
@@ -490,13 +680,14 @@ ami_instances_reap_stale(AmiStore *store, GError **error)
         json_t *amirun = json_object_get(r, "AmiRun");
         g_autofree char *path = NULL;
 
-        if (code == AMI_INSTANCE_TERMINATED || owner_alive(amirun))
+        /* A stopped instance has no owner by design: its disks wait for start-instances. */
+        if (code == AMI_INSTANCE_TERMINATED || code == AMI_INSTANCE_STOPPED || owner_alive(amirun))
             continue;
         if (!locked && !(locked = ami_store_lock(store, error)))
             return FALSE;
         path = g_build_filename(json_string_value(json_object_get(amirun, "Directory")),
                                 "instance.json", NULL);
-        reap_one(r);
+        reap_one(store, r);
         if (!ami_json_write_file_atomic(path, r, 0600, error))
             return FALSE;
     }

@@ -15,8 +15,8 @@ struct AmiReaper {
     GOutputStream *pipe;
 };
 
-static void
-child_setup(gpointer data)
+void
+ami_child_setsid(gpointer data)
 {
     (void)data;
     setsid(); /* out of our process group: a killpg() of the runner must not reach it */
@@ -33,7 +33,7 @@ ami_reaper_spawn(const char *self, GError **error)
     AmiReaper *r;
     GSubprocess *proc;
 
-    g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+    g_subprocess_launcher_set_child_setup(launcher, ami_child_setsid, NULL, NULL);
     proc = g_subprocess_launcher_spawnv(launcher, argv, &local);
     if (!proc) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "cannot start the reaper: %s",

@@ -27,6 +27,24 @@ ami_signals_install(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
+void
+ami_signals_install_control(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+}
+
+void
+ami_signals_clear(void)
+{
+    pending_signal = 0;
+}
+
 int
 ami_signals_pending(void)
 {

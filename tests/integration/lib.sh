@@ -46,11 +46,11 @@ boot() {
 }
 
 # After a run: no QEMU of the instance, and only the record, the console log, the
-# domain XML and libvirt's log remain in its directory.
+# domain XML and libvirt's (and a supervisor's) log remain in its directory.
 assert_clean() {
     local id=$1 left
     [ -z "$(qemus_of "$id")" ] || fail "QEMU of $id still runs"
-    left=$(cd "$STORE/instances/$id" && ls | sort | tr '\n' ' ')
+    left=$(cd "$STORE/instances/$id" && ls | grep -v '^supervisor\.log$' | sort | tr '\n' ' ')
     [ "$left" = "console.log domain.xml instance.json libvirt.log " ] ||
         fail "left in instances/$id: $left"
     [ ! -e "/run/ami-run/$id" ] || fail "libvirt root /run/ami-run/$id left behind"

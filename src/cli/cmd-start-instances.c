@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ami-run start-instances --instance-ids i-…: see instance-common.c. */
+#include "cli.h"
+
+gboolean
+cmd_start_instances(Cli *cli, int argc, char **argv, GError **error)
+{
+    return cli_instances_change(cli, CLI_START, argc, argv, error);
+}

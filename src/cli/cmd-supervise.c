@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ami-run __supervise i-… [--restart]: the process that keeps a detached instance alive.
+ * libvirt's embedded driver lives in the process that opened it, so a guest that
+ * outlives `ami-run run` needs one: this.  It runs in its own session, started by
+ * `run --detach`/`--keep` and `start-instances`, and answers signals:
+ *   SIGTERM/SIGINT/SIGHUP  terminate-instances
+ *   SIGUSR1                stop-instances: ACPI power-off, forced after a grace period
+ *   SIGUSR2                stop-instances --force
+ * A guest that powers itself off is stopped, as EC2's default
+ * InstanceInitiatedShutdownBehavior does.  Its own reaper kills QEMU if it is killed.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/host.h"
+#include "ami-run/launch.h"
+#include "cli.h"
+
+#define STOP_GRACE_SECONDS 60
+
+static void
+report_status(const char *line)
+{
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+    fputs(line, stdout);
+    fflush(stdout);
+    /* The runner waits for this one line; then nobody reads our stdout any more. */
+    if (null >= 0) {
+        dup2(null, STDOUT_FILENO);
+        close(null);
+    }
+}
+
+/* ACPI first; the guest may ignore it (no acpid), so force after the grace period. */
+static void
+stop_gracefully(AmiLaunch *l)
+{
+    gint64 deadline = g_get_monotonic_time() + STOP_GRACE_SECONDS * G_USEC_PER_SEC;
+    g_autoptr(GError) error = NULL;
+
+    if (!ami_launch_shutdown(l, &error))
+        g_printerr("ami-run: supervisor: ACPI shutdown: %s\n", error->message);
+    while (g_get_monotonic_time() < deadline && !ami_launch_guest_stopped(l)) {
+        int sig = ami_signals_pending();
+
+        if (sig == SIGUSR2)
+            break;
+        if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+            ami_launch_terminate(l, "terminate-instances");
+            return;
+        }
+        g_usleep(200 * 1000);
+    }
+    ami_launch_stop(l, "stop-instances");
+}
+
+gboolean
+cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autoptr(AmiStore) store = NULL;
+    g_autoptr(GError) local = NULL;
+    gboolean restart = argc > 1 && strcmp(argv[1], "--restart") == 0;
+    AmiLaunch *l;
+
+    ami_signals_install_control();
+    if (argc < 1 || !(store = cli_open_store(cli, FALSE, &local)) ||
+        !(l = ami_launch_attach(store, argv[0], self, &local))) {
+        g_autofree char *line = g_strdup_printf("error %d %s\n", local ? local->code : AMI_ERROR_INVALID,
+                                                local ? local->message : "usage: __supervise i-…");
+        report_status(line);
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    ami_launch_set_supervised(l);
+    if (!ami_launch_start(l, &local)) {
+        g_autofree char *line = g_strdup_printf("error %d %s\n", local->code, local->message);
+
+        report_status(line);
+        if (restart)
+            ami_launch_stop(l, "start-instances failed");
+        else
+            ami_launch_terminate(l, "the guest failed to start");
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    report_status("running\n");
+
+    for (;;) {
+        int sig = ami_signals_pending();
+
+        if (sig == SIGUSR1 || sig == SIGUSR2) {
+            ami_signals_clear();
+            if (sig == SIGUSR2)
+                ami_launch_stop(l, "stop-instances --force");
+            else
+                stop_gracefully(l);
+            return TRUE;
+        }
+        if (sig) {
+            ami_launch_terminate(l, "terminate-instances");
+            return TRUE;
+        }
+        if (ami_launch_guest_stopped(l)) {
+            ami_launch_stop(l, "the guest powered itself off (instance-initiated shutdown)");
+            return TRUE;
+        }
+        g_usleep(200 * 1000);
+    }
+}

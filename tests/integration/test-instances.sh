@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Instances that outlive the command, and EC2's lifecycle: run --detach returns at once
+# with the guest running under a supervisor; describe-instances and get-console-output
+# see it; stop-instances --force keeps its disks; start-instances boots them again (the
+# console continues); terminate-instances deletes DeleteOnTermination volumes and keeps
+# the others (describe-volumes); a guest that powers itself off is stopped; run --keep
+# leaves it running after the verdict; prune forgets terminated instances.
+source "$(dirname "$0")/lib.sh"
+
+ami=$(tiny_ami x86_64 bios ok)
+before=$(snapshot_sums)
+
+# wait_console ID TEXT COUNT: until TEXT appears COUNT times in the console (120 s).
+wait_console() {
+    for _ in $(seq 600); do
+        n=$("$AMI_RUN" get-console-output --instance-id "$1" | jq -r .Output | grep -c -- "$2" || true)
+        [ "$n" -ge "$3" ] && return 0
+        sleep 0.2
+    done
+    fail "'$2' did not appear $3 time(s) in the console of $1"
+}
+
+# A data volume that survives termination, added at launch as run-instances would.
+bdm='[{"DeviceName":"/dev/sdf","Ebs":{"VolumeSize":2,"DeleteOnTermination":false}}]'
+run 0 run "$ami" --detach --block-device-mappings "$bdm"
+IID=$(jq -r '.Instances[0].InstanceId' <<<"$OUT")
+[ "$(jq -r '.Instances[0].State.Name' <<<"$OUT")" = running ] || fail "not running: $OUT"
+[ -n "$(qemus_of "$IID")" ] || fail "no QEMU for the detached instance"
+wait_console "$IID" "ami-run-tiny: ready" 1
+contains "$("$AMI_RUN" get-console-output --instance-id "$IID" | jq -r .Output)" "size=2147483648"
+ok "run --detach: returns with the guest running; its console shows both disks"
+
+run 0 describe-volumes
+[ "$(jq '[.Volumes[] | select(.State == "in-use")] | length' <<<"$OUT")" = 2 ] ||
+    fail "expected 2 in-use volumes: $OUT"
+run 0 stop-instances --instance-ids "$IID" --force
+[ "$(jq -r '.StoppingInstances[0].CurrentState.Name' <<<"$OUT")" = stopped ] || fail "$OUT"
+[ -z "$(qemus_of "$IID")" ] || fail "QEMU still runs after stop"
+ls "$STORE/instances/$IID"/vol-*.qcow2 >/dev/null || fail "stop deleted the disks"
+ok "stop-instances --force: QEMU gone, disks kept"
+
+run 0 start-instances --instance-ids "$IID"
+[ "$(jq -r '.StartingInstances[0].CurrentState.Name' <<<"$OUT")" = running ] || fail "$OUT"
+wait_console "$IID" "ami-run-tiny: ready" 2
+ok "start-instances: the same disks boot again; the console continues"
+
+run 0 terminate-instances --instance-ids "$IID"
+[ "$(jq -r '.TerminatingInstances[0].CurrentState.Name' <<<"$OUT")" = terminated ] || fail "$OUT"
+assert_clean "$IID"
+run 0 describe-volumes
+[ "$(jq -r '.Volumes | length' <<<"$OUT")" = 1 ] || fail "expected the kept volume: $OUT"
+[ "$(jq -r '.Volumes[0].State' <<<"$OUT")" = available ] || fail "$OUT"
+[ "$(jq -r '.Volumes[0].Size' <<<"$OUT")" = 2 ] || fail "$OUT"
+[ -e "$(jq -r '.Volumes[0].AmiRun.Path' <<<"$OUT")" ] || fail "the kept volume's file is missing"
+ok "terminate-instances: root deleted, DeleteOnTermination=false volume kept and listed"
+
+# The guest powers itself off: stopped, as EC2's default shutdown behaviour.
+printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
+run 0 run "$ami" --detach --user-data "$WORK/off.sh"
+IID=$(jq -r '.Instances[0].InstanceId' <<<"$OUT")
+for _ in $(seq 600); do
+    [ "$(state_of "$IID")" = stopped ] && break
+    sleep 0.2
+done
+[ "$(state_of "$IID")" = stopped ] || fail "a powered-off guest is $(state_of "$IID"), not stopped"
+[ -z "$(qemus_of "$IID")" ] || fail "QEMU still runs after the guest powered off"
+run 0 terminate-instances --instance-ids "$IID"
+assert_clean "$IID"
+ok "guest power-off: stopped; terminating a stopped instance cleans up"
+
+# run --keep: a verdict, and the instance stays.
+boot 0 "$ami" --keep --success 'ami-run-tiny: ready' --timeout 120
+contains "$ERR" "kept running"
+[ "$(state_of "$IID")" = running ] || fail "--keep did not keep it running"
+[ -n "$(qemus_of "$IID")" ] || fail "--keep: no QEMU"
+run 2 stop-instances --instance-ids i-0000000000000000f
+one_line_error
+run 0 terminate-instances --instance-ids "$IID"
+assert_clean "$IID"
+ok "run --keep: verdict, then still running until terminate-instances"
+
+run 0 prune
+[ "$(jq '.PrunedInstanceIds | length' <<<"$OUT")" = 3 ] || fail "prune: $OUT"
+run 0 describe-instances
+[ "$(jq '.Reservations | length' <<<"$OUT")" = 0 ] || fail "instances left after prune: $OUT"
+[ "$(snapshot_sums)" = "$before" ] || fail "a snapshot changed"
+ok "prune forgets terminated instances; the snapshot never changed"
+echo "$PASSED passed, 0 failed"
