@@ -218,8 +218,11 @@ ami_domain_xml_render(const AmiRunPlan *p, GError **error)
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "the plan is not fully resolved");
         return NULL;
     }
-    X(x, "<domain type='%s'%s>\n", p->accel == AMI_ACCEL_KVM ? "kvm" : "qemu",
-      needs_qemu_args(p) ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'" : "");
+    /* Constant markup is appended as is: only values go through the escaping X(). */
+    X(x, "<domain type='%s'", p->accel == AMI_ACCEL_KVM ? "kvm" : "qemu");
+    if (needs_qemu_args(p))
+        g_string_append(x, " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'");
+    g_string_append(x, ">\n");
     X(x, "  <name>%s</name>\n  <uuid>%s</uuid>\n", p->instance_id, p->uuid);
     X(x, "  <title>%s</title>\n", p->image_id);
     X(x, "  <memory unit='MiB'>%" G_GUINT64_FORMAT "</memory>\n  <vcpu>%u</vcpu>\n",

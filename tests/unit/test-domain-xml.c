@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Golden tests for plan -> domain XML, in the style of libvirt's qemuxml2argvdata: fixed
+ * inputs (an AMI, run options, ids) give byte-for-byte the XML in tests/data/xml/, and
+ * that XML passes virt-xml-validate against libvirt's schema.  Regenerate after an
+ * intended change with AMI_RUN_REGENERATE=1 and review the diff.
+ */
+#include <string.h>
+
+#include "ami-run/plan.h"
+#include "test-util.h"
+
+typedef struct {
+    const char *name;
+    const char *image; /* describe-images JSON of one image */
+    const char *instance_type;
+    AmiDiskBus bus;
+    AmiBootMode boot_mode; /* AMI_BOOT_MODE_LAST: the image's */
+    gboolean secure_boot;
+    int ssh_port;
+    const char *overrides;
+} Case;
+
+#define X86(extra, bdms)                                                                          \
+    "{\"ImageId\":\"ami-0123456789abcdef0\",\"Name\":\"golden\",\"Architecture\":"       \
+    "\"x86_64\",\"RootDeviceName\":\"/dev/xvda\",\"RootDeviceType\":\"ebs\","                    \
+    "\"VirtualizationType\":\"hvm\",\"State\":\"available\"" extra ",\"BlockDeviceMappings\":[" \
+    bdms "]}"
+#define ROOT "{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"SnapshotId\":\"snap-0123456789abcdef0\",\"VolumeSize\":8}}"
+
+static const Case cases[] = {
+    {"bios", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+    {"uefi", X86(",\"BootMode\":\"uefi\"", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+    {"uefi-preferred", X86(",\"BootMode\":\"uefi-preferred\"", ROOT), NULL, AMI_BUS_VIRTIO,
+     AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+    {"secure-boot-tpm", X86(",\"BootMode\":\"uefi\",\"TpmSupport\":\"v2.0\"", ROOT), "m5.large",
+     AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, TRUE, 0, NULL},
+    {"arm64", "{\"ImageId\":\"ami-0123456789abcdef0\",\"Name\":\"golden-arm64\",\"Architecture\":\"arm64\","
+              "\"RootDeviceName\":\"/dev/xvda\",\"RootDeviceType\":\"ebs\",\"VirtualizationType\":"
+              "\"hvm\",\"State\":\"available\",\"BlockDeviceMappings\":[" ROOT "]}",
+     NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+    {"multi-disk",
+     X86("", ROOT ",{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"SnapshotId\":\"snap-0fedcba9876543210\"}},"
+             "{\"DeviceName\":\"/dev/sdg\",\"Ebs\":{\"VolumeSize\":100,\"DeleteOnTermination\":false}},"
+             "{\"DeviceName\":\"/dev/sdb\",\"VirtualName\":\"ephemeral0\"},"
+             "{\"DeviceName\":\"/dev/sdh\",\"NoDevice\":\"\"}"),
+     "m5d.large", AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0,
+     "[{\"DeviceName\":\"/dev/sdg\",\"Ebs\":{\"VolumeSize\":200}}]"},
+    {"nvme", X86(",\"BootMode\":\"uefi\"", ROOT ",{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeSize\":4}}"),
+     NULL, AMI_BUS_NVME, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+    {"sata-ssh", X86("", ROOT), NULL, AMI_BUS_SATA, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL},
+};
+
+static gboolean
+lookup(const char *snapshot_id, AmiSnapshotInfo *ret, gpointer data)
+{
+    (void)data;
+    ret->path = g_strdup_printf("/store/snapshots/%s", snapshot_id);
+    ret->size_gib = 2;
+    return TRUE;
+}
+
+static const char *instance_dir = "/store/instances/i-0123456789abcdef0";
+
+static char *
+render(const Case *c)
+{
+    static const char *const volumes[] = {"vol-00000000000000001", "vol-00000000000000002",
+                                          "vol-00000000000000003", "vol-00000000000000004",
+                                          "vol-00000000000000005", "vol-00000000000000006",
+                                          "vol-00000000000000007", NULL};
+    g_autoptr(GError) error = NULL;
+    json_t *j = parse_json(c->image);
+    json_t *ov = c->overrides ? parse_json(c->overrides) : NULL;
+    AmiImage *image = ami_image_parse(j, &error);
+    AmiPlanOptions o = {
+        .instance_id = "i-0123456789abcdef0",
+        .instance_dir = instance_dir,
+        .uuid = "8f6b1f8a-6c1e-4a55-9a3e-000000000001",
+        .mac = "52:54:00:12:34:56",
+        .instance_type = c->instance_type,
+        .boot_mode = c->boot_mode,
+        .secure_boot = c->secure_boot,
+        .accel = AMI_ACCEL_TCG,
+        .disk_bus = c->bus,
+        .bdm_overrides = ov,
+        .ssh_port = c->ssh_port,
+        .volume_ids = (char **)volumes,
+        .lookup = lookup,
+    };
+    AmiRunPlan *plan;
+    char *xml;
+
+    if (!image)
+        fail_msg("%s: %s", c->name, error->message);
+    plan = ami_plan_build(image, &o, &error);
+    if (!plan)
+        fail_msg("%s: %s", c->name, error->message);
+    xml = ami_domain_xml_render(plan, &error);
+    if (!xml)
+        fail_msg("%s: %s", c->name, error->message);
+    ami_run_plan_free(plan);
+    ami_image_free(image);
+    json_decref(j);
+    json_decref(ov);
+    return xml;
+}
+
+static void
+test_golden(void **state)
+{
+    gboolean regenerate = g_getenv("AMI_RUN_REGENERATE") != NULL;
+    g_autofree char *validator = g_find_program_in_path("virt-xml-validate");
+
+    (void)state;
+    if (!validator)
+        print_message("virt-xml-validate not found: comparing only, not validating\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *xml = render(&cases[i]);
+        g_autofree char *path = g_strdup_printf("%s/xml/%s.xml", AMI_RUN_TEST_DATA, cases[i].name);
+        g_autofree char *want = NULL;
+
+        if (regenerate)
+            assert_true(g_file_set_contents(path, xml, -1, NULL));
+        if (!g_file_get_contents(path, &want, NULL, NULL))
+            fail_msg("%s is missing (AMI_RUN_REGENERATE=1 writes it)", path);
+        if (strcmp(xml, want) != 0)
+            fail_msg("%s: the rendered XML differs from %s:\n%s", cases[i].name, path, xml);
+        if (validator) {
+            const char *argv[] = {validator, path, "domain", NULL};
+            g_autofree char *out = NULL;
+            g_autofree char *err = NULL;
+            int status = 0;
+
+            assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                                     &err, &status, NULL));
+            if (!g_spawn_check_wait_status(status, NULL))
+                fail_msg("%s does not validate: %s%s", path, out, err);
+        }
+    }
+}
+
+/* A store path the user chose never breaks the XML: every value is escaped. */
+static void
+test_escaping(void **state)
+{
+    g_autofree char *xml = NULL;
+
+    (void)state;
+    instance_dir = "/tmp/a&b <c>'\"/instances/i-0123456789abcdef0";
+    xml = render(&cases[0]);
+    instance_dir = "/store/instances/i-0123456789abcdef0";
+    assert_null(strstr(xml, "a&b"));
+    assert_null(strstr(xml, "<c>"));
+    assert_non_null(strstr(xml, "/tmp/a&amp;b &lt;c&gt;&apos;&quot;/instances/"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_escaping),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

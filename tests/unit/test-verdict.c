@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The console verdict scanner: every console is also fed one byte at a time and in
+ * random chunk sizes, and must give the same verdict; CR, ANSI escapes and prompts
+ * without a newline are handled; the defaults follow the issue's rules.
+ */
+#include <string.h>
+
+#include "ami-run/verdict.h"
+#include "test-util.h"
+
+typedef struct {
+    const char *name;
+    const char *console;
+    AmiUntil until;
+    gboolean user_data;
+    const char *success; /* one --success, or NULL */
+    AmiOutcome outcome;  /* AMI_OUTCOME_RUNNING: no verdict from the text alone */
+    const char *class_id;
+} Case;
+
+static const Case cases[] = {
+    {"login prompt", "Debian GNU/Linux 12 vm ttyS0\r\n\r\nvm login: ", AMI_UNTIL_DEFAULT, FALSE,
+     NULL, AMI_OUTCOME_SUCCESS, "success"},
+    {"login is not enough with user data", "vm login: \r\n", AMI_UNTIL_DEFAULT, TRUE, NULL,
+     AMI_OUTCOME_RUNNING, NULL},
+    {"cloud-init finished with user data",
+     "vm login: \r\nCloud-init v. 22.4.2 finished at Tue, 25 Nov 2026 06:00:00 +0000. Datasource "
+     "DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up 41.00 seconds\r\n",
+     AMI_UNTIL_DEFAULT, TRUE, NULL, AMI_OUTCOME_SUCCESS, "success"},
+    {"cloud-init without a seed",
+     "Cloud-init v. 22.4.2 finished at Tue, 25 Nov 2026 06:00:00 +0000. Datasource "
+     "DataSourceNone.  Up 41.00 seconds\r\n",
+     AMI_UNTIL_CLOUD_INIT, TRUE, NULL, AMI_OUTCOME_FAILURE, "cloud-init-no-datasource"},
+    {"kernel panic with ANSI colour",
+     "\x1b[0;31m[    1.234] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\x1b[0m\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "init-failure"},
+    {"plain panic", "[    2.0] Kernel panic - not syncing: VFS: something else\n", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
+    {"root fs", "VFS: Unable to mount root fs on unknown-block(0,0)\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     AMI_OUTCOME_FAILURE, "root-device-not-found"},
+    {"seabios blank disk", "Booting from Hard Disk...\nBoot failed: not a bootable disk\n\nNo bootable device.\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "no-bootable-device"},
+    {"grub rescue prompt, no newline", "error: unknown filesystem.\nEntering rescue mode...\ngrub rescue> ",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "bootloader-error"},
+    {"emergency mode", "You are in emergency mode. After logging in, type \"journalctl -xb\"\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "emergency-mode"},
+    {"custom success", "noise\r\nami-run-tiny: ready\r\n", AMI_UNTIL_DEFAULT, FALSE, "ami-run-tiny: ready",
+     AMI_OUTCOME_SUCCESS, "success"},
+    {"OVMF soft failure then a later option boots",
+     "BdsDxe: failed to load Boot0001 \"UEFI Misc Device\" from PciRoot(0x0): Not Found\n"
+     "BdsDxe: starting Boot0002\nvm login: ",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_SUCCESS, "success"},
+};
+
+static AmiVerdictScanner *
+scanner_for(const Case *c)
+{
+    const char *success[] = {c->success, NULL};
+    AmiVerdictOptions o = {.until = c->until, .user_data = c->user_data,
+                           .success = c->success ? success : NULL};
+    g_autoptr(GError) error = NULL;
+    AmiVerdictScanner *s = ami_verdict_scanner_new(&o, &error);
+
+    if (!s)
+        fail_msg("%s: %s", c->name, error->message);
+    return s;
+}
+
+/* Feed @c in chunks of @chunk bytes (0: random sizes from @rand). */
+static void
+check_case(const Case *c, size_t chunk, GRand *rand)
+{
+    g_autoptr(AmiVerdictScanner) s = scanner_for(c);
+    size_t len = strlen(c->console), off = 0;
+    AmiOutcome o = AMI_OUTCOME_RUNNING;
+
+    while (off < len && o == AMI_OUTCOME_RUNNING) {
+        size_t n = chunk ? chunk : (size_t)g_rand_int_range(rand, 1, 17);
+
+        n = MIN(n, len - off);
+        o = ami_verdict_feed(s, c->console + off, n, 1.0);
+        off += n;
+    }
+    if (o != c->outcome)
+        fail_msg("%s (chunk %zu): outcome %s, expected %s", c->name, chunk,
+                 ami_outcome_to_string(o), ami_outcome_to_string(c->outcome));
+    if (c->class_id && strcmp(ami_verdict_get(s)->class_id, c->class_id) != 0)
+        fail_msg("%s (chunk %zu): class %s, expected %s", c->name, chunk,
+                 ami_verdict_get(s)->class_id, c->class_id);
+}
+
+static void
+test_markers_in_any_chunking(void **state)
+{
+    g_autoptr(GRand) rand = g_rand_new_with_seed(42);
+
+    (void)state;
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        check_case(&cases[i], 1, rand);
+        check_case(&cases[i], 7, rand);
+        check_case(&cases[i], 4096, rand);
+        for (int k = 0; k < 20; k++)
+            check_case(&cases[i], 0, rand);
+    }
+}
+
+static void
+test_matched_line_is_clean(void **state)
+{
+    g_autoptr(AmiVerdictScanner) s = scanner_for(&cases[4]);
+
+    (void)state;
+    ami_verdict_feed(s, cases[4].console, strlen(cases[4].console), 3.5);
+    assert_string_equal(ami_verdict_get(s)->line,
+                        "[    1.234] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100");
+    assert_true(ami_verdict_get(s)->seconds == 3.5);
+}
+
+static void
+test_power_off_and_deadline(void **state)
+{
+    AmiVerdictOptions o = {0};
+    AmiVerdictOptions shutdown = {.until = AMI_UNTIL_SHUTDOWN};
+    g_autoptr(AmiVerdictScanner) a = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) b = ami_verdict_scanner_new(&shutdown, NULL);
+    g_autoptr(AmiVerdictScanner) c = ami_verdict_scanner_new(&o, NULL);
+    static const char boot[] = "SeaBIOS (version 1.16)\nLinux version 6.1.0 (gcc)\n";
+
+    (void)state;
+    assert_int_equal(ami_verdict_guest_stopped(a, 2.0), AMI_OUTCOME_FAILURE);
+    assert_int_equal(ami_verdict_guest_stopped(b, 2.0), AMI_OUTCOME_SUCCESS);
+    ami_verdict_feed(c, boot, strlen(boot), 1.0);
+    assert_int_equal(ami_verdict_deadline(c, 600.0), AMI_OUTCOME_TIMEOUT);
+    assert_string_equal(ami_verdict_get(c)->stage, "kernel");
+}
+
+static void
+test_bad_regex(void **state)
+{
+    const char *bad[] = {"(unclosed", NULL};
+    AmiVerdictOptions o = {.failure = bad};
+    g_autoptr(GError) error = NULL;
+
+    (void)state;
+    assert_null(ami_verdict_scanner_new(&o, &error));
+    assert_error_contains(error, "(unclosed");
+}
+
+static void
+test_tail(void **state)
+{
+    g_autoptr(AmiVerdictScanner) s = scanner_for(&cases[0]);
+    g_auto(GStrv) tail = NULL;
+    GString *text = g_string_new(NULL);
+
+    (void)state;
+    for (int i = 0; i < 100; i++)
+        g_string_append_printf(text, "line %d\r\n", i);
+    ami_verdict_feed(s, text->str, text->len, 1.0);
+    g_string_free(text, TRUE);
+    tail = ami_verdict_tail(s, 30);
+    assert_int_equal(g_strv_length(tail), 30);
+    assert_string_equal(tail[0], "line 70");
+    assert_string_equal(tail[29], "line 99");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_markers_in_any_chunking),
+        cmocka_unit_test(test_matched_line_is_clean),
+        cmocka_unit_test(test_power_off_and_deadline),
+        cmocka_unit_test(test_bad_regex),
+        cmocka_unit_test(test_tail),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
