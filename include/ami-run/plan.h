@@ -49,6 +49,10 @@ const char *ami_firmware_to_string(AmiFirmware v);
 const char *ami_accel_to_string(AmiAccel v);
 gboolean ami_accel_from_string(const char *s, AmiAccel *ret);
 
+/* NVMe disks sit on the root bus from this slot up (libvirt fills slots from 1). */
+#define AMI_NVME_FIRST_SLOT 0x10
+#define AMI_NVME_MAX_DISKS 15
+
 typedef struct {
     AmiDiskKind kind;
     char *device_name;  /* the mapping's name, e.g. "/dev/xvda" */

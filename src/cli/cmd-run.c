@@ -260,6 +260,8 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     po.lookup_data = c->store;
     if (!(c->plan = ami_plan_build(c->image, &po, error)))
         return FALSE;
+    for (guint i = 0; c->plan->notices && i < c->plan->notices->len; i++)
+        cli_notice(cli, "%s", (const char *)c->plan->notices->pdata[i]);
 
     {
         AmiSeedSpec ss = {.instance_id = instance_id, .hostname = o->hostname,

@@ -52,7 +52,9 @@ render_os(GString *x, const AmiRunPlan *p)
         X(x, "  <os>\n    <type arch='%s' machine='%s'>hvm</type>\n", libvirt_arch(p->arch),
           p->machine);
     }
-    g_string_append(x, "    <boot dev='hd'/>\n");
+    /* NVMe disks are QEMU arguments with their own bootindex: no libvirt boot order. */
+    if (p->disk_bus != AMI_BUS_NVME)
+        g_string_append(x, "    <boot dev='hd'/>\n");
     /* SeaBIOS prints to the screen only, unless told: "No bootable device" must reach the log. */
     if (p->firmware == AMI_FIRMWARE_BIOS)
         g_string_append(x, "    <bios useserial='yes'/>\n");
@@ -188,8 +190,14 @@ render_qemu_args(GString *x, const AmiRunPlan *p)
         g_autofree char *path = qemu_opt_escape(d->path);
         g_autofree char *drive = g_strdup_printf("file=%s,format=qcow2,if=none,id=ami-nvme%u,"
                                                  "discard=unmap", path, i);
-        /* One controller per volume, as on Nitro; the serial is the volume id. */
-        g_autofree char *dev = g_strdup_printf("nvme,drive=ami-nvme%u,serial=%s", i, d->serial);
+        /*
+         * One controller per volume, as on Nitro; the serial is the volume id.  The slot
+         * is explicit and high on the root bus: libvirt numbers its own devices from slot
+         * 1 up and does not know about these.  The root gets bootindex 1.
+         */
+        g_autofree char *dev = g_strdup_printf("nvme,drive=ami-nvme%u,serial=%s,bus=pcie.0,"
+                                               "addr=0x%x%s", i, d->serial, AMI_NVME_FIRST_SLOT + i,
+                                               i == 0 ? ",bootindex=1" : "");
 
         qemu_arg(x, "-drive");
         qemu_arg(x, drive);

@@ -389,6 +389,8 @@ plan_disks(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts,
 
         if (m->kind == AMI_BDM_NO_DEVICE)
             continue;
+        if (opts->disk_bus == AMI_BUS_NVME && n >= AMI_NVME_MAX_DISKS)
+            return refuse(error, "--disk-bus nvme takes at most %d volumes", AMI_NVME_MAX_DISKS);
         if (!(d = plan_disk(plan, opts, type, m, &local))) {
             if (local) {
                 g_propagate_error(error, g_steal_pointer(&local));

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The block device mapping, as the guest sees it: a root overlay, a data volume from a
+# second snapshot, a blank volume, an instance-store disk (ephemeral0) and a NoDevice
+# entry that must be absent — each at its VolumeSize, each with its volume id as the
+# disk serial (vol… without the dash, as EBS NVMe reports it) — on virtio and on NVMe.
+source "$(dirname "$0")/lib.sh"
+
+root_ami=$(tiny_ami x86_64 bios ok)
+root_snap=$("$AMI_RUN" describe-images --image-ids "$root_ami" |
+    jq -r '.Images[0].BlockDeviceMappings[0].Ebs.SnapshotId')
+make_disk "$WORK/data.raw" 1M "data volume"
+data_snap=$("$AMI_RUN" import-snapshot --disk-image "$WORK/data.raw" | jq -r .SnapshotId)
+bdm=$(jq -n -c --arg r "$root_snap" --arg d "$data_snap" '[
+    {DeviceName: "/dev/xvda", Ebs: {SnapshotId: $r, VolumeSize: 1}},
+    {DeviceName: "/dev/sdf", Ebs: {SnapshotId: $d, VolumeSize: 2}},
+    {DeviceName: "/dev/sdg", Ebs: {VolumeSize: 3, DeleteOnTermination: false}},
+    {DeviceName: "/dev/sdb", VirtualName: "ephemeral0"},
+    {DeviceName: "/dev/sdh", NoDevice: ""}]')
+run 0 register-image --name multi-disk --root-device-name /dev/xvda --block-device-mappings "$bdm"
+ami=$(jq -r .ImageId <<<"$OUT")
+before=$(snapshot_sums)
+
+# check_disks PREFIX: the guest's disks, in plan order, against describe-instances.
+check_disks() {
+    local prefix=$1 i=0 vol size
+    local -a sizes=(1 4 2 3) # root, ephemeral0 (sdb), sdf, sdg: root first, then by name
+    for vol in $("$AMI_RUN" describe-instances --instance-ids "$IID" |
+        jq -r '.Reservations[0].Instances[0].AmiRun.Disks[].VolumeId'); do
+        size=$((sizes[i] * 1073741824))
+        if [ "$prefix" = nvme ]; then
+            contains "$OUT" "disk nvme${i}n1 size=$size serial=${vol/-/}"
+        else
+            contains "$OUT" "disk vd$(printf "\\x$(printf %x $((97 + i)))") size=$size serial=${vol/-/}"
+        fi
+        i=$((i + 1))
+    done
+    [ "$i" = 4 ] || fail "expected 4 volumes, the record has $i"
+    [ "$(grep -c 'ami-run-tiny: disk ' <<<"$OUT")" = 5 ] || fail "unexpected disks: $OUT" # + the seed
+}
+
+boot 0 "$ami" --instance-type m5d.large --memory 1024 --ephemeral-size 4 \
+    --success 'ami-run-tiny: ready' --timeout 120
+check_disks virtio
+ok "virtio: root, ephemeral0, snapshot volume, blank volume at their sizes with volume serials; NoDevice absent"
+
+boot 0 "$ami" --instance-type m5d.large --memory 1024 --ephemeral-size 4 --disk-bus nvme \
+    --success 'ami-run-tiny: ready' --timeout 120
+check_disks nvme
+ok "nvme: one controller per volume, serials as on EBS NVMe"
+
+# Types without instance store skip ephemeral disks, as EC2 does, and say so.
+boot 0 "$ami" --instance-type t3.micro --success 'ami-run-tiny: ready' --timeout 120
+contains "$ERR" "ephemeral0"
+[ "$(grep -c 'ami-run-tiny: disk ' <<<"$OUT")" = 4 ] || fail "ephemeral0 not skipped: $OUT"
+ok "t3.micro has no instance store: ephemeral0 skipped with a notice"
+
+run 0 describe-volumes
+[ "$(jq '[.Volumes[] | select(.State == "available" and .Size == 3)] | length' <<<"$OUT")" = 3 ] ||
+    fail "the three DeleteOnTermination=false volumes are not kept: $OUT"
+[ "$(snapshot_sums)" = "$before" ] || fail "a snapshot changed"
+ok "DeleteOnTermination=false volumes kept after each run; snapshots unchanged"
+echo "$PASSED passed, 0 failed"
