@@ -15,6 +15,7 @@ struct AmiHypervisor {
     char *root;      /* embedded root, or NULL */
     int callback_id;
     gint stopped;    /* atomic: set from the event thread */
+    gint gone;       /* atomic: the STOPPED event arrived: libvirt has finished the stop */
     gint quit;       /* atomic: ask the event thread to end */
     GThread *events;
     int wake_timer;
@@ -190,6 +191,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
     if (event == VIR_DOMAIN_EVENT_STOPPED || event == VIR_DOMAIN_EVENT_CRASHED ||
         event == VIR_DOMAIN_EVENT_SHUTDOWN)
         g_atomic_int_set(&hv->stopped, 1);
+    if (event == VIR_DOMAIN_EVENT_STOPPED)
+        g_atomic_int_set(&hv->gone, 1);
     return 0;
 }
 
@@ -248,7 +251,17 @@ ami_hypervisor_close(AmiHypervisor *hv)
     if (!hv)
         return;
     if (hv->dom) {
+        gint64 deadline = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+
         ami_hypervisor_destroy(hv);
+        /*
+         * Let libvirt's qemu-event worker finish processing the stop before the driver
+         * goes: closing under it races its thread (and exiting then crashed LSan's
+         * tracer once under load).  The STOPPED event is its last word.
+         */
+        while (hv->callback_id >= 0 && !g_atomic_int_get(&hv->gone) &&
+               g_get_monotonic_time() < deadline)
+            g_usleep(10 * 1000);
         if (hv->callback_id >= 0)
             virConnectDomainEventDeregisterAny(hv->conn, hv->callback_id);
         virDomainFree(hv->dom);

@@ -21,7 +21,7 @@ ok "kernel without a root: exit 1, root-device-not-found, verdict recorded"
 
 boot 1 "$blank" --timeout 120
 contains "$ERR" "$IID: failure (no-bootable-device)"
-contains "$OUT" "No bootable device"
+contains "$OUT" "Boot failed: not a bootable disk" # SeaBIOS, on serial thanks to useserial
 assert_clean "$IID"
 ok "blank disk: exit 1, no-bootable-device"
 
