@@ -4,7 +4,9 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check check-asan demo install clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build check check-asan fuzz demo install clean
 
 all: build
 
@@ -22,6 +24,7 @@ check: deps
 	$(MAKE) build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) check-asan
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 check-asan:
 	cmake -S . -B $(BUILD_ASAN) -DAMI_RUN_WERROR=ON -DAMI_RUN_SANITIZE=ON \
@@ -31,6 +34,10 @@ check-asan:
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (clang), each for FUZZ_SECONDS; make check runs them for 60 s each.
+fuzz:
+	@scripts/fuzz
+
 demo: deps
 	$(MAKE) build
 	@scripts/demo
@@ -39,4 +46,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

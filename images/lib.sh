@@ -7,11 +7,11 @@ CACHE=${AMI_RUN_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ami-run/images}
 
 say() { echo "images: $*" >&2; }
 
-# cache_lock: one builder at a time per cache (parallel tests build the same images).
-# Held until the recipe exits.
+# cache_lock NAME: one builder of NAME at a time (parallel tests build the same images);
+# other images build meanwhile.  Held until the recipe exits.
 cache_lock() {
     mkdir -p "$CACHE"
-    exec 9>"$CACHE/.lock"
+    exec 9>"$CACHE/.lock-$1"
     flock 9
 }
 die() { echo "images: $*" >&2; exit 4; }
@@ -45,6 +45,9 @@ kernel_package() {
 # cache (no installation, no root).  Prints the unpacked root.
 fetch_deb() {
     local pkg=$1 darch=$2 dir=$CACHE/debs/$1_$2
+    mkdir -p "$CACHE/debs"
+    exec 8>"$dir.lock"
+    flock 8
     if [ ! -e "$dir/done" ]; then
         say "downloading $pkg ($darch)"
         rm -rf "$dir"
@@ -62,6 +65,7 @@ fetch_deb() {
         rm -f "$dir"/*.deb
         touch "$dir/done"
     fi
+    exec 8>&-
     echo "$dir/root"
 }
 

@@ -21,7 +21,7 @@ esac
 darch=$(debian_arch "$arch")
 
 key=$(recipe_key "$here/build.sh" "$here/init")
-cache_lock
+cache_lock "tiny-$arch-$firmware-$variant"
 out=$CACHE/tiny-$arch-$firmware-$variant-$key
 if [ -e "$out/done" ]; then
     echo "$out"

@@ -292,7 +292,6 @@ is_ephemeral_name(const char *s)
 static AmiBdm *
 parse_bdm(json_t *m, GError **error)
 {
-    g_autoptr(GError) local = NULL;
     AmiBdm *bdm = g_new0(AmiBdm, 1);
     const char *name = NULL, *vname = NULL;
     json_t *ebs = json_object_get(m, "Ebs");

@@ -193,8 +193,15 @@ ami_filters_parse(AmiFilterKind kind, const char *const *args, GError **error)
     filters->list = g_ptr_array_new_with_free_func(filter_free);
     for (; args && *args; args++) {
         const char *a = *args;
-        gboolean ok = (a[0] == '[' || a[0] == '{') ? parse_json(filters, a, error)
-                                                   : parse_shorthand(filters, a, error);
+        gboolean ok;
+
+        /* GLib's pattern matcher aborts on invalid UTF-8 (found by fuzz-filters). */
+        if (!g_utf8_validate(a, -1, NULL)) {
+            g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--filters: not valid UTF-8");
+            return NULL;
+        }
+        ok = (a[0] == '[' || a[0] == '{') ? parse_json(filters, a, error)
+                                          : parse_shorthand(filters, a, error);
         if (!ok)
             return NULL;
     }

@@ -130,9 +130,10 @@ write_qemu_conf(const char *root, GError **error)
         "# Written by ami-run for one instance.\n"
         "stdio_handler = \"file\"\n"       /* no virtlogd */
         "user = \"%s\"\ngroup = \"%s\"\n"  /* QEMU runs as us: it reads our 0700 store */
+        "swtpm_user = \"%s\"\nswtpm_group = \"%s\"\n" /* and so does swtpm (not tss) */
         "dynamic_ownership = 0\n"
         "security_driver = \"none\"\n"
-        "remember_owner = 0\n", user, group);
+        "remember_owner = 0\n", user, group, user, group);
 
     if (g_mkdir_with_parents(etc, 0700) < 0)
         return ami_error_set_errno(error, errno, etc);

@@ -189,4 +189,10 @@ XDG_DATA_HOME=$WORK/xdg AMI_RUN_STORE= "$AMI_RUN" import-image --disk-image "$WO
 "$AMI_RUN" --store "$WORK/flag" import-image --disk-image "$WORK/b.raw" >/dev/null
 [ -d "$WORK/flag/images" ] || fail "--store"
 ok "store location: --store, \$AMI_RUN_STORE, \$XDG_DATA_HOME"
+
+# Found by fuzz-filters: invalid UTF-8 in a filter used to abort inside GLib.
+run 2 describe-images --filters "$(printf 'Name=name,Values=\xff*')"
+one_line_error
+contains "$ERR" "not valid UTF-8"
+ok "a filter that is not UTF-8: exit 2, one line"
 echo "$PASSED passed, 0 failed"

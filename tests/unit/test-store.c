@@ -181,6 +181,8 @@ test_store_recovery_refuses_escaping_journal(void **state)
     assert_false(ami_store_lock(f->store, &error));
     assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_CORRUPT));
     assert_error_contains(error, "store is corrupted");
+    /* Left for a person to look at, not half-applied. */
+    assert_true(g_file_test(work, G_FILE_TEST_IS_DIR));
 }
 
 static void

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Build the Debian 12 cloud-init test AMI: debootstrap (minbase) + Debian's cloud kernel
+# + real cloud-init with the NoCloud datasource, on a GPT disk: an EFI system partition
+# with systemd-boot (kernel and initramfs copied there, console=ttyS0) and an ext4 root
+# made with `mke2fs -d` (no loop devices, no mounts).  BootMode uefi.
+# Usage: build.sh ARCH [VARIANT]
+#   ARCH     x86_64
+#   VARIANT  ok (default) | emergency (root=LABEL that does not exist: the initramfs
+#            gives up waiting for the root device and drops to a shell)
+# Prints the output directory: disk.raw and ami.json.  Needs root for debootstrap.
+source "$(dirname "$0")/../lib.sh"
+
+arch=${1:?usage: build.sh ARCH [VARIANT]}
+variant=${2:-ok}
+here=$IMAGES_DIR/debian
+[ "$arch" = x86_64 ] || die "debian: only x86_64 is built"
+[ "$(id -u)" = 0 ] || die "debian: debootstrap needs root"
+command -v debootstrap >/dev/null || die "debian: debootstrap is not installed (scripts/install-deps)"
+mirror=${AMI_RUN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+key=$(recipe_key "$here/build.sh")
+cache_lock "debian-$arch"
+# The root file system is shared by the variants; only the boot entry differs.
+rootfs_dir=$CACHE/debian-rootfs-$arch-$key
+out=$CACHE/debian-$arch-$variant-$key
+if [ -e "$out/done" ]; then
+    echo "$out"
+    exit 0
+fi
+
+if [ ! -e "$rootfs_dir/done" ]; then
+    say "debootstrap bookworm ($arch) with cloud-init into $rootfs_dir (a few minutes)"
+    rm -rf "$rootfs_dir"
+    mkdir -p "$rootfs_dir"
+    root=$rootfs_dir/root
+    # python3-cffi-backend is named explicitly: cloud-init needs it and minbase misses it.
+    debootstrap --variant=minbase --arch=amd64 \
+        --include=systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,cloud-init,python3-cffi-backend,ifupdown,isc-dhcp-client,netbase,ca-certificates,openssh-server \
+        bookworm "$root" "$mirror" >"$rootfs_dir/debootstrap.log" 2>&1 ||
+        die "debootstrap failed, see $rootfs_dir/debootstrap.log"
+    cat >"$root/etc/fstab" <<'FSTAB'
+LABEL=debian-root  /          ext4  defaults,errors=remount-ro  0 1
+LABEL=AMIRUNEFI    /boot/efi  vfat  defaults,nofail             0 2
+FSTAB
+    echo ami-run-debian >"$root/etc/hostname"
+    # Only the NoCloud seed (and None): no minutes of probing for EC2's metadata service.
+    cat >"$root/etc/cloud/cloud.cfg.d/90-ami-run.cfg" <<'CFG'
+datasource_list: [ NoCloud, None ]
+# minbase has no locales package: use the locale glibc always has.
+locale: C.UTF-8
+CFG
+    printf 'auto lo\niface lo inet loopback\n' >"$root/etc/network/interfaces"
+    rm -rf "$root/var/cache/apt/archives"/*.deb "$root/var/lib/apt/lists"/*
+    touch "$rootfs_dir/done"
+fi
+root=$rootfs_dir/root
+kver=$(basename "$(ls -d "$root"/lib/modules/*)")
+
+say "building debian-$arch-$variant into $out"
+rm -rf "$out"
+mkdir -p "$out/work"
+work=$out/work
+
+rootlabel=debian-root
+[ "$variant" != emergency ] || rootlabel=no-such-root
+esp_mib=127
+root_mib=1792
+mkfs.vfat -n AMIRUNEFI -C "$work/esp.img" $((esp_mib * 1024)) >/dev/null
+sdboot=$(fetch_deb systemd-boot-efi amd64)/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+printf 'timeout 0\ndefault debian.conf\n' >"$work/loader.conf"
+cat >"$work/debian.conf" <<CONF
+title Debian 12 ($variant)
+linux /vmlinuz
+initrd /initrd.img
+options root=LABEL=$rootlabel ro console=tty0 console=ttyS0,115200
+CONF
+mmd -i "$work/esp.img" ::EFI ::EFI/BOOT ::loader ::loader/entries
+mcopy -i "$work/esp.img" "$sdboot" ::EFI/BOOT/BOOTX64.EFI
+mcopy -i "$work/esp.img" "$root/boot/vmlinuz-$kver" ::vmlinuz
+mcopy -i "$work/esp.img" "$root/boot/initrd.img-$kver" ::initrd.img
+mcopy -i "$work/esp.img" "$work/loader.conf" ::loader/loader.conf
+mcopy -i "$work/esp.img" "$work/debian.conf" ::loader/entries/debian.conf
+mke2fs -q -t ext4 -L debian-root -d "$root" "$work/root.img" "${root_mib}M" >&2
+
+truncate -s $(((1 + esp_mib + root_mib + 1) * 1024 * 1024)) "$out/disk.raw"
+printf 'label: gpt\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=ESP\nsize=%d, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\n' \
+    $((esp_mib * 2048)) $((root_mib * 2048)) | sfdisk -q "$out/disk.raw"
+dd if="$work/esp.img" of="$out/disk.raw" bs=1M seek=1 conv=notrunc,sparse status=none
+dd if="$work/root.img" of="$out/disk.raw" bs=1M seek=$((1 + esp_mib)) conv=notrunc,sparse status=none
+
+suffix=$(printf '%s' "debian-$arch-$variant-$key" | sha256sum | cut -c1-17)
+cat >"$out/ami.json" <<JSON
+{
+    "Images": [
+        {
+            "ImageId": "ami-$suffix",
+            "Name": "ami-run-debian-12-$arch-$variant",
+            "Description": "ami-run test image: Debian 12 minbase + cloud-init + $kver ($variant)",
+            "Architecture": "$arch",
+            "BootMode": "uefi",
+            "VirtualizationType": "hvm",
+            "RootDeviceType": "ebs",
+            "RootDeviceName": "/dev/xvda",
+            "BlockDeviceMappings": [
+                {
+                    "DeviceName": "/dev/xvda",
+                    "Ebs": {
+                        "SnapshotId": "snap-$suffix",
+                        "VolumeSize": 2,
+                        "VolumeType": "gp3",
+                        "DeleteOnTermination": true
+                    }
+                }
+            ],
+            "EnaSupport": true,
+            "State": "available",
+            "ImageType": "machine",
+            "Hypervisor": "xen",
+            "PlatformDetails": "Linux/UNIX",
+            "Tags": [{"Key": "ami-run:test-image", "Value": "debian-$variant"}]
+        }
+    ]
+}
+JSON
+rm -rf "$work"
+touch "$out/done"
+echo "$out"
