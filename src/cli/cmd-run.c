@@ -40,6 +40,7 @@ typedef struct {
     gboolean stream;
     double timeout;
     char **volume_ids;
+    char *accel_note; /* why not KVM, told once the guest is about to start */
 } RunCtx;
 
 static void
@@ -51,6 +52,7 @@ run_ctx_clear(RunCtx *c)
     ami_verdict_scanner_free(c->scanner);
     ami_store_free(c->store);
     g_strfreev(c->volume_ids);
+    g_free(c->accel_note);
 }
 
 static gboolean
@@ -236,8 +238,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     if (!ami_accel_resolve("", accel, c->image->arch == AMI_ARCH_LAST ? AMI_ARCH_X86_64 : c->image->arch,
                            &resolved, &why, error))
         return FALSE;
-    if (why && !o->dry_run)
-        cli_notice(cli, "using TCG (software emulation): %s", why);
+    c->accel_note = g_steal_pointer(&why);
 
     c->volume_ids = g_new0(char *, c->image->bdms->len + json_array_size(overrides) + 1);
     for (guint i = 0; i < c->image->bdms->len + json_array_size(overrides); i++)
@@ -481,6 +482,8 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
 
     if (!(launch = ami_launch_prepare(&spec, error)))
         return FALSE;
+    if (c->accel_note)
+        cli_notice(cli, "using TCG (software emulation): %s", c->accel_note);
     if (o->detach > 0 || o->keep > 0)
         return execute_supervised(cli, c, launch, o->detach > 0, error);
     if (!ami_launch_start(launch, error)) {

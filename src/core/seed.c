@@ -74,8 +74,11 @@ ami_seed_files_build(const AmiSeedSpec *spec, GError **error)
         return NULL;
     }
     if (!hostname_is_valid(hostname)) {
+        /* Escaped: the error stays one line whatever was typed. */
+        g_autofree char *shown = g_strescape(hostname, NULL);
+
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
-                    "hostname '%.64s' must be 1-63 letters, digits or '-'", hostname);
+                    "hostname '%.64s' must be 1-63 letters, digits or '-'", shown);
         return NULL;
     }
     g_string_append(md, "instance-id: ");

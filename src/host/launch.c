@@ -230,7 +230,11 @@ make_instance_dir(AmiLaunch *l, const AmiLaunchSpec *spec, GError **error)
         return ami_error_set_errno(error, errno, parent);
     if (mkdir(l->dir, 0700) < 0)
         return ami_error_set_errno(error, errno, l->dir);
-    return save_record(l, error);
+    if (!save_record(l, error)) { /* e.g. no space: leave nothing behind */
+        ami_remove_tree(l->dir);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 AmiLaunch *

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Hostile input and a hostile host lose nothing: a snapshot changed behind ami-run's
+# back is caught before boot (exit 4, names the file); a full disk fails import and run
+# with exit 4 and leaves no partial snapshot or instance; user data over 16 KB is
+# refused and binary (gzip) user data arrives byte-exact; hostile hostnames and keys are
+# one-line errors; seeds, records and directories are private.
+source "$(dirname "$0")/lib.sh"
+
+ami=$(tiny_ami x86_64 bios ok)
+
+# User data: 16 KB passes the check, one byte more is exit 2 with nothing created.
+head -c 16384 /dev/zero >"$WORK/ud-max"
+head -c 16385 /dev/zero >"$WORK/ud-over"
+run 0 run "$ami" --dry-run --user-data "$WORK/ud-max"
+run 2 run "$ami" --dry-run --user-data "$WORK/ud-over"
+one_line_error
+contains "$ERR" "16385 bytes"
+run 2 run "$ami" --user-data "$WORK/ud-over"
+[ -z "$(ls "$STORE/instances" 2>/dev/null)" ] || fail "a refused run left an instance"
+ok "user data: 16384 bytes accepted, 16385 refused (exit 2), nothing created"
+
+# Hostile strings are refused in one line (the seed is YAML; the XML is escaped).
+run 2 run "$ami" --dry-run --hostname "$(printf 'a\nb<&>')"
+one_line_error
+run 2 run "$ami" --dry-run --ssh-public-key "$(printf 'ssh-rsa AAAA\ninstance-id: evil')"
+one_line_error
+run 2 run "../../etc/passwd" --dry-run
+one_line_error
+ok "hostile hostname, key and image id: exit 2, one line each"
+
+# gzip user data (binary) reaches the guest byte-exact; the tiny init prints its sha256.
+printf '#!/bin/sh\necho compressed\n' | gzip -9n >"$WORK/ud.gz"
+boot 0 "$ami" --user-data "$WORK/ud.gz" --success 'ami-run-tiny: ready' --timeout 120
+contains "$OUT" "user-data sha256 $(sha256sum "$WORK/ud.gz" | cut -d' ' -f1)"
+ok "gzip user data arrives byte-exact"
+
+# Permissions while an instance runs.
+run 0 run "$ami" --detach
+IID=$(jq -r '.Instances[0].InstanceId' <<<"$OUT")
+for d in "$STORE" "$STORE/instances" "$STORE/instances/$IID" "$STORE/snapshots" "$STORE/images"; do
+    [ "$(stat -c %a "$d")" = 700 ] || fail "$d is $(stat -c %a "$d"), not 700"
+done
+for f in seed.iso instance.json; do
+    [ "$(stat -c %a "$STORE/instances/$IID/$f")" = 600 ] || fail "$f is not 600"
+done
+run 0 terminate-instances --instance-ids "$IID"
+assert_clean "$IID"
+ok "store directories 0700, seed and record 0600"
+
+# A snapshot changed behind our back: refused before anything boots.
+snap=$(ls "$STORE"/snapshots/snap-* | grep -v '\.json$' | head -1)
+chmod u+w "$snap"
+printf 'X' | dd of="$snap" bs=1 seek=70000 conv=notrunc status=none
+chmod 0400 "$snap"
+before=$(ls "$STORE/instances" | sort)
+run 4 run "$ami" --timeout 60
+one_line_error
+contains "$ERR" "store is corrupted"
+contains "$ERR" "$snap"
+[ "$(ls "$STORE/instances" | sort)" = "$before" ] || fail "a refused run left an instance"
+ok "a snapshot changed behind ami-run's back: exit 4 before boot, names the file"
+
+# No space: a store on a small tmpfs (needs root to mount).
+if [ "$(id -u)" = 0 ] && mkdir -p "$WORK/small" && mount -t tmpfs -o size=24m tmpfs "$WORK/small" 2>/dev/null; then
+    trap 'umount "$WORK/small" 2>/dev/null; cleanup_integration' EXIT
+    small=$WORK/small/store
+    head -c 40M /dev/urandom >"$WORK/big.raw"
+    run 4 --store "$small" import-snapshot --disk-image "$WORK/big.raw"
+    contains "$ERR" "No space left on device"
+    [ -z "$(find "$small" -type f ! -name lock)" ] || fail "a failed import left files: $(find "$small" -type f)"
+    dir=$("$TOP/images/tiny/build.sh" x86_64 bios ok)
+    snap=$(jq -r '.Images[0].BlockDeviceMappings[0].Ebs.SnapshotId' "$dir/ami.json")
+    run 0 --store "$small" register-image --from-json "$dir/ami.json" --snapshot "$snap=$dir/disk.raw"
+    head -c "$(($(df -k --output=avail "$WORK/small" | tail -1) * 1024))" /dev/zero \
+        >"$WORK/small/filler" 2>/dev/null || true
+    run 4 --store "$small" run "$ami" --timeout 60
+    one_line_error
+    contains "$ERR" "No space left on device"
+    [ -z "$(ls -A "$small/instances" 2>/dev/null)" ] || fail "a failed run left an instance"
+    ok "no space: import and run fail with exit 4 and leave nothing"
+else
+    echo "SKIP (part): cannot mount a small tmpfs here (not root?): no-space case not run"
+fi
+echo "$PASSED passed, 0 failed"
