@@ -6,7 +6,9 @@ CMAKE_FLAGS ?=
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build check check-asan fuzz demo install clean
+VALGRIND ?= valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
+
+.PHONY: all deps build check check-asan check-valgrind lint fuzz bench demo install clean
 
 all: build
 
@@ -14,17 +16,28 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DAMI_RUN_WERROR=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -DAMI_RUN_WERROR=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $(CMAKE_FLAGS)
 
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# install deps, build, run every test; then the same tests under ASan+UBSan.
+# install deps, build, run every test; clang-tidy; the CLI tests under valgrind; every
+# test again under ASan+UBSan; each fuzz target for FUZZ_SECONDS.
 check: deps
 	$(MAKE) build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) lint
+	$(MAKE) check-valgrind
 	$(MAKE) check-asan
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# clang-tidy with the checked-in .clang-tidy: any finding fails.
+lint: $(BUILD)/CMakeCache.txt
+	@scripts/lint $(BUILD)
+
+# The CLI tests once more, every ami-run under valgrind memcheck: no definite leaks.
+check-valgrind: build
+	cd $(BUILD) && AMI_RUN_WRAPPER="$(VALGRIND)" ctest -L cli --output-on-failure -j $(JOBS)
 
 check-asan:
 	cmake -S . -B $(BUILD_ASAN) -DAMI_RUN_WERROR=ON -DAMI_RUN_SANITIZE=ON \
@@ -37,6 +50,11 @@ check-asan:
 # libFuzzer targets (clang), each for FUZZ_SECONDS; make check runs them for 60 s each.
 fuzz:
 	@scripts/fuzz
+
+# Benchmarks with ratios against raw QEMU and qemu-img; writes docs/performance.md.
+bench: deps
+	$(MAKE) build
+	@bench/run.sh
 
 demo: deps
 	$(MAKE) build

@@ -251,7 +251,7 @@ scan_line(AmiVerdictScanner *s, const char *line, gboolean partial, double secon
         }
         return;
     }
-    if ((r = match_rules(s->successes, line, partial)))
+    if (match_rules(s->successes, line, partial))
         decide(s, AMI_OUTCOME_SUCCESS, "success", line, seconds);
 }
 

@@ -30,7 +30,8 @@ run() {
     local want=$1
     shift
     local rc=0
-    "$AMI_RUN" "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    # AMI_RUN_WRAPPER: e.g. valgrind (make check runs the CLI tests once under memcheck).
+    ${AMI_RUN_WRAPPER:-} "$AMI_RUN" "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
     OUT=$(cat "$WORK/out")
     ERR=$(cat "$WORK/err")
     if [ "$rc" != "$want" ]; then

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# make bench: each comparison side by side, ROUNDS rounds (default 5), medians and
+# ratios written to docs/performance.md.  Baselines: a hand-written raw qemu-system
+# command booting the same disk with the same firmware and accelerator, and
+# `qemu-img convert`.  Uses its own temporary store.  Not a pass/fail test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOP=$PWD
+BIN=${AMI_RUN:-$TOP/build/src/ami-run}
+ROUNDS=${ROUNDS:-5}
+OUT_MD=${BENCH_OUT:-$TOP/docs/performance.md}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ami-run-bench.XXXXXX")
+export AMI_RUN_STORE=$WORK/store
+trap 'pkill -9 -f "ami-run-bench" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+MARK='ami-run-tiny: ready'
+
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc -l; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+ratio() { echo "scale=3; $1 / $2" | bc -l; }
+fmt() { printf '%.2f' "$1"; }
+say() { echo "bench: $*" >&2; }
+
+dir=$(images/tiny/build.sh x86_64 bios ok)
+snap=$(jq -r '.Images[0].BlockDeviceMappings[0].Ebs.SnapshotId' "$dir/ami.json")
+ami=$(jq -r '.Images[0].ImageId' "$dir/ami.json")
+"$BIN" register-image --from-json "$dir/ami.json" --snapshot "$snap=$dir/disk.raw" >/dev/null
+"$BIN" run "$ami" --console quiet --success "$MARK" --timeout 120 >/dev/null 2>&1 # warm the caps cache
+accel=$("$BIN" describe-instances | jq -r '.Reservations[-1].Instances[0].AmiRun.Accelerator')
+snapfile=$AMI_RUN_STORE/snapshots/$snap
+
+# wait_for FILE TEXT: until FILE contains TEXT (120 s).
+wait_for() {
+    for _ in $(seq 12000); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.01
+    done
+    return 1
+}
+
+# 1. raw QEMU: the same snapshot under a fresh overlay, SeaBIOS, q35, virtio, TCG.
+raw_boot() {
+    local ov=$WORK/raw.qcow2 log=$WORK/raw.log t
+    rm -f "$ov" "$log"
+    qemu-img create -q -f qcow2 -F qcow2 -b "$snapfile" "$ov" 1G
+    t=$(now)
+    qemu-system-x86_64 -name ami-run-bench -machine q35,accel=tcg -cpu max -smp 2 -m 1024 \
+        -nodefaults -display none -no-user-config \
+        -drive "file=$ov,format=qcow2,if=virtio" -serial "file:$log" &
+    local pid=$!
+    wait_for "$log" "$MARK"
+    elapsed "$t"
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+}
+amirun_boot() { # extra args…
+    local t
+    t=$(now)
+    "$BIN" run "$ami" --console quiet --success "$MARK" --timeout 120 "$@" >/dev/null 2>&1
+    elapsed "$t"
+}
+
+say "1/6 time to the success marker: ami-run run vs raw qemu-system-x86_64 ($ROUNDS rounds)"
+raw=() ami_t=()
+for _ in $(seq "$ROUNDS"); do
+    raw+=("$(raw_boot)")
+    ami_t+=("$(amirun_boot)")
+done
+raw_m=$(printf '%s\n' "${raw[@]}" | median)
+ami_m=$(printf '%s\n' "${ami_t[@]}" | median)
+
+say "2/6 launch overhead: command start to QEMU process start"
+launch=()
+for _ in $(seq "$ROUNDS"); do
+    t=$(now)
+    "$BIN" run "$ami" --console quiet --success "$MARK" --timeout 120 >/dev/null 2>&1 &
+    p=$!
+    until pgrep -f "qemu-system-x86_64 -name guest=i-" >/dev/null; do sleep 0.002; done
+    launch+=("$(elapsed "$t")")
+    wait "$p"
+done
+launch_m=$(printf '%s\n' "${launch[@]}" | median)
+
+say "3/6 VolumeSize 1 GiB vs 1 TiB"
+small=() big=()
+for _ in $(seq "$ROUNDS"); do
+    small+=("$(amirun_boot)")
+    big+=("$(amirun_boot --block-device-mappings '[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":1024}}]')")
+done
+small_m=$(printf '%s\n' "${small[@]}" | median)
+big_m=$(printf '%s\n' "${big[@]}" | median)
+"$BIN" run "$ami" --detach --block-device-mappings '[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":1024}}]' >"$WORK/d.json"
+iid=$(jq -r '.Instances[0].InstanceId' "$WORK/d.json")
+sleep 3
+big_du=$(du -k "$AMI_RUN_STORE/instances/$iid"/vol-*.qcow2 | awk '{print $1}')
+"$BIN" terminate-instances --instance-ids "$iid" >/dev/null
+
+say "4/6 peak RSS of ami-run during a boot"
+rss=()
+for _ in $(seq "$ROUNDS"); do
+    /usr/bin/time -f %M -o "$WORK/rss" "$BIN" run "$ami" --console quiet --success "$MARK" \
+        --timeout 120 >/dev/null 2>&1
+    rss+=("$(cat "$WORK/rss")")
+done
+rss_m=$(printf '%s\n' "${rss[@]}" | median)
+
+say "5/6 4 parallel runs vs 1"
+one=() four=()
+for _ in $(seq "$ROUNDS"); do
+    one+=("$(amirun_boot)")
+    t=$(now)
+    for i in 1 2 3 4; do
+        "$BIN" run "$ami" --console quiet --success "$MARK" --timeout 300 >/dev/null 2>&1 &
+    done
+    wait
+    four+=("$(elapsed "$t")")
+done
+one_m=$(printf '%s\n' "${one[@]}" | median)
+four_m=$(printf '%s\n' "${four[@]}" | median)
+
+say "6/6 importing a 2 GiB sparse raw disk vs qemu-img convert"
+truncate -s 2G "$WORK/big.raw"
+head -c 256M /dev/urandom | dd of="$WORK/big.raw" bs=1M seek=512 conv=notrunc status=none
+imp=() conv=()
+for _ in $(seq "$ROUNDS"); do
+    rm -f "$WORK/conv.qcow2"
+    t=$(now)
+    qemu-img convert -f raw -O qcow2 "$WORK/big.raw" "$WORK/conv.qcow2"
+    conv+=("$(elapsed "$t")")
+    t=$(now)
+    id=$("$BIN" import-snapshot --disk-image "$WORK/big.raw" | jq -r .SnapshotId)
+    imp+=("$(elapsed "$t")")
+    "$BIN" delete-snapshot --snapshot-id "$id" >/dev/null
+done
+conv_m=$(printf '%s\n' "${conv[@]}" | median)
+imp_m=$(printf '%s\n' "${imp[@]}" | median)
+
+verdict() { # verdict VALUE GOAL (lower is better)
+    if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo "met"; else echo "**missed**"; fi
+}
+r1=$(ratio "$ami_m" "$raw_m"); r3=$(ratio "$big_m" "$small_m"); r5=$(ratio "$four_m" "$one_m")
+r6=$(ratio "$imp_m" "$conv_m"); l_ms=$(printf '%.0f' "$(echo "$launch_m * 1000" | bc -l)")
+rss_mib=$(printf '%.1f' "$(echo "$rss_m / 1024" | bc -l)")
+cat >"$OUT_MD.new" <<MD
+# Performance
+
+Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d), $(nproc) CPUs
+($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), accelerator **$accel**,
+QEMU $(qemu-system-x86_64 --version | sed -n 's/.*version \([0-9.]*\).*/\1/p'), $ROUNDS rounds
+each, medians. The image is the tiny x86_64 BIOS test AMI (SeaBIOS, syslinux, Debian
+cloud kernel, busybox); "boot" is the time until its console prints \`$MARK\`.
+
+| # | comparison | ami-run | baseline | ratio | goal | |
+|---|---|---|---|---|---|---|
+| 1 | time to the success marker vs raw \`qemu-system-x86_64\` (same disk, firmware, TCG) | $(fmt "$ami_m") s | $(fmt "$raw_m") s | $(fmt "$r1")× | ≤ 1.10× | $(verdict "$r1" 1.10) |
+| 2 | launch overhead: command start → QEMU process start (warm) | $l_ms ms | – | – | ≤ 150 ms | $(verdict "$l_ms" 150) |
+| 3 | boot with VolumeSize 1 TiB vs 1 GiB | $(fmt "$big_m") s | $(fmt "$small_m") s | $(fmt "$r3")× | ≤ 1.05× | $(verdict "$r3" 1.05) |
+| 3b | disk space of the 1 TiB root overlay after boot | ${big_du} KiB | – | – | sparse | |
+| 4 | peak RSS of \`ami-run run\` during a boot | $rss_mib MiB | – | – | ≤ 20 MiB | $(verdict "$rss_mib" 20) |
+| 5 | 4 parallel runs vs 1 run, wall time | $(fmt "$four_m") s | $(fmt "$one_m") s | $(fmt "$r5")× | ≤ 2.2× | $(verdict "$r5" 2.2) |
+| 6 | \`import-snapshot\` of a 2 GiB sparse raw (256 MiB data) vs \`qemu-img convert -O qcow2\` | $(fmt "$imp_m") s | $(fmt "$conv_m") s | $(fmt "$r6")× | ≤ 1.2× | $(verdict "$r6" 1.2) |
+
+Raw samples (s): raw $(echo "${raw[@]}"); ami-run $(echo "${ami_t[@]}"); launch $(echo "${launch[@]}");
+1 GiB $(echo "${small[@]}"); 1 TiB $(echo "${big[@]}"); one $(echo "${one[@]}"); four $(echo "${four[@]}");
+convert $(echo "${conv[@]}"); import $(echo "${imp[@]}"); RSS KiB $(echo "${rss[@]}").
+MD
+if [ -f "$OUT_MD" ] && grep -q '^## Notes' "$OUT_MD"; then
+    sed -n '/^## Notes/,$p' "$OUT_MD" >>"$OUT_MD.new"
+fi
+mv "$OUT_MD.new" "$OUT_MD"
+say "wrote $OUT_MD"
+cat "$OUT_MD"
