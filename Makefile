@@ -6,7 +6,8 @@ CMAKE_FLAGS ?=
 
 FUZZ_SECONDS ?= 60
 
-VALGRIND ?= valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
+VALGRIND ?= valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+            --error-exitcode=99 --log-file=$(CURDIR)/$(BUILD)/valgrind-%p.log
 
 .PHONY: all deps build check check-asan check-valgrind lint fuzz bench demo install clean
 
