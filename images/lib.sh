@@ -108,3 +108,22 @@ modules_in_order() {
 recipe_key() {
     cat "$IMAGES_DIR/lib.sh" "$@" | sha256sum | cut -c1-16
 }
+
+# write_ami_json OUT NAME DESCRIPTION ARCH BOOTMODE(or "") VOLUME_GIB TAG: the image's
+# describe-images JSON (OUT/ami.json).  Ids derive from NAME and the recipe key ($key),
+# so a changed recipe never collides with an old build in a store.
+write_ami_json() {
+    local out=$1 name=$2 desc=$3 arch=$4 boot_mode=$5 size=$6 tag=$7 suffix
+    suffix=$(printf '%s' "$name-$key" | sha256sum | cut -c1-17)
+    jq -n --arg id "ami-$suffix" --arg snap "snap-$suffix" --arg name "$name" \
+        --arg desc "$desc" --arg arch "$arch" --arg bm "$boot_mode" --argjson size "$size" \
+        --arg tag "$tag" '{Images: [{
+            ImageId: $id, Name: $name, Description: $desc, Architecture: $arch}
+            + (if $bm == "" then {} else {BootMode: $bm} end)
+            + {VirtualizationType: "hvm", RootDeviceType: "ebs", RootDeviceName: "/dev/xvda",
+               BlockDeviceMappings: [{DeviceName: "/dev/xvda", Ebs: {SnapshotId: $snap,
+                   VolumeSize: $size, VolumeType: "gp3", DeleteOnTermination: true}}],
+               EnaSupport: true, State: "available", ImageType: "machine", Hypervisor: "xen",
+               PlatformDetails: "Linux/UNIX",
+               Tags: [{Key: "ami-run:test-image", Value: $tag}]}]}' >"$out/ami.json"
+}

@@ -88,40 +88,9 @@ printf 'label: gpt\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC9
 dd if="$work/esp.img" of="$out/disk.raw" bs=1M seek=1 conv=notrunc,sparse status=none
 dd if="$work/root.img" of="$out/disk.raw" bs=1M seek=$((1 + esp_mib)) conv=notrunc,sparse status=none
 
-suffix=$(printf '%s' "debian-$arch-$variant-$key" | sha256sum | cut -c1-17)
-cat >"$out/ami.json" <<JSON
-{
-    "Images": [
-        {
-            "ImageId": "ami-$suffix",
-            "Name": "ami-run-debian-12-$arch-$variant",
-            "Description": "ami-run test image: Debian 12 minbase + cloud-init + $kver ($variant)",
-            "Architecture": "$arch",
-            "BootMode": "uefi",
-            "VirtualizationType": "hvm",
-            "RootDeviceType": "ebs",
-            "RootDeviceName": "/dev/xvda",
-            "BlockDeviceMappings": [
-                {
-                    "DeviceName": "/dev/xvda",
-                    "Ebs": {
-                        "SnapshotId": "snap-$suffix",
-                        "VolumeSize": 2,
-                        "VolumeType": "gp3",
-                        "DeleteOnTermination": true
-                    }
-                }
-            ],
-            "EnaSupport": true,
-            "State": "available",
-            "ImageType": "machine",
-            "Hypervisor": "xen",
-            "PlatformDetails": "Linux/UNIX",
-            "Tags": [{"Key": "ami-run:test-image", "Value": "debian-$variant"}]
-        }
-    ]
-}
-JSON
+write_ami_json "$out" "ami-run-debian-12-$arch-$variant" \
+    "ami-run test image: Debian 12 minbase + cloud-init + $kver ($variant)" "$arch" uefi 2 \
+    "debian-$variant"
 rm -rf "$work"
 touch "$out/done"
 echo "$out"

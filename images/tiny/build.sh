@@ -109,43 +109,10 @@ fi
 
 # arm64 says nothing: UEFI is EC2's rule there; x86_64 UEFI must say so.
 boot_mode=
-[ "$arch/$firmware" != x86_64/uefi ] || boot_mode='
-            "BootMode": "uefi",'
-
-# Its AMI, in describe-images shape; ids follow the recipe, so a changed image gets new ids.
-suffix=$(printf '%s' "$arch-$firmware-$variant-$key" | sha256sum | cut -c1-17)
-cat >"$out/ami.json" <<JSON
-{
-    "Images": [
-        {
-            "ImageId": "ami-$suffix",
-            "Name": "ami-run-tiny-$arch-$firmware-$variant",
-            "Description": "ami-run test image: Debian cloud kernel $kver + busybox initramfs ($variant)",
-            "Architecture": "$arch",$boot_mode
-            "VirtualizationType": "hvm",
-            "RootDeviceType": "ebs",
-            "RootDeviceName": "/dev/xvda",
-            "BlockDeviceMappings": [
-                {
-                    "DeviceName": "/dev/xvda",
-                    "Ebs": {
-                        "SnapshotId": "snap-$suffix",
-                        "VolumeSize": 1,
-                        "VolumeType": "gp3",
-                        "DeleteOnTermination": true
-                    }
-                }
-            ],
-            "EnaSupport": true,
-            "State": "available",
-            "ImageType": "machine",
-            "Hypervisor": "xen",
-            "PlatformDetails": "Linux/UNIX",
-            "Tags": [{"Key": "ami-run:test-image", "Value": "tiny-$variant"}]
-        }
-    ]
-}
-JSON
+[ "$arch/$firmware" != x86_64/uefi ] || boot_mode=uefi
+write_ami_json "$out" "ami-run-tiny-$arch-$firmware-$variant" \
+    "ami-run test image: Debian cloud kernel $kver + busybox initramfs ($variant)" \
+    "$arch" "$boot_mode" 1 "tiny-$variant"
 rm -rf "$work"
 touch "$out/done"
 echo "$out"
