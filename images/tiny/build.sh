@@ -5,7 +5,9 @@
 #   FIRMWARE  bios (x86_64: syslinux on an MBR FAT partition) | uefi (systemd-boot on a
 #             GPT EFI system partition, as \EFI\BOOT\BOOTX64.EFI or BOOTAA64.EFI)
 #   VARIANT   ok (default) | panic (root= points nowhere, no initramfs) | hang (prints
-#             nothing after the kernel) | blank (no bootloader at all)
+#             nothing after the kernel) | blank (no bootloader at all) | grub-rescue
+#             (bios: a GRUB core image embedded by hand after the MBR, its prefix pointing
+#             to a directory that does not exist, so GRUB stops at "grub rescue>")
 # Prints the output directory: disk.raw and ami.json (describe-images shape).  Outputs
 # are cached under $XDG_CACHE_HOME/ami-run/images, keyed by a hash of the recipe.
 source "$(dirname "$0")/../lib.sh"
@@ -103,8 +105,21 @@ fi
 if [ "$variant" != blank ]; then
     printf "$table" | sfdisk -q "$out/disk.raw"
     dd if="$work/part.img" of="$out/disk.raw" bs=1M seek=1 conv=notrunc,sparse status=none
-    [ "$firmware" != bios ] ||
+    if [ "$variant" = grub-rescue ]; then
+        # What grub-install would do, by hand and without a device: boot.img's code (its
+        # kernel sector field already says LBA 1) in the MBR, core.img from LBA 1 in the
+        # gap before the partition; grub-mkimage fills in core.img's own block list.
+        [ "$firmware" = bios ] || die "tiny: grub-rescue is a BIOS image"
+        command -v grub-mkimage >/dev/null || die "grub-mkimage is not installed (grub-common)"
+        [ -e /usr/lib/grub/i386-pc/boot.img ] || die "grub-pc-bin is not installed"
+        grub-mkimage -O i386-pc -o "$work/core.img" -p '(hd0,msdos1)/grub-is-not-here' \
+            biosdisk part_msdos fat
+        [ "$(stat -c %s "$work/core.img")" -lt $((2047 * 512)) ] || die "core.img does not fit"
+        dd if=/usr/lib/grub/i386-pc/boot.img of="$out/disk.raw" bs=440 count=1 conv=notrunc status=none
+        dd if="$work/core.img" of="$out/disk.raw" bs=512 seek=1 conv=notrunc status=none
+    elif [ "$firmware" = bios ]; then
         dd if=/usr/lib/syslinux/mbr/mbr.bin of="$out/disk.raw" bs=440 count=1 conv=notrunc status=none
+    fi
 fi
 
 # arm64 says nothing: UEFI is EC2's rule there; x86_64 UEFI must say so.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,26 +138,54 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
     return r;
 }
 
+/*
+ * The file's identity as the kernel keeps it: any write or chmod moves ctime, which
+ * nobody can set back (as git's index trusts stat data).  A snapshot whose identity
+ * matches the one recorded after its last full hash need not be hashed again.
+ */
+static char *
+file_identity(const char *path, const char *sha256)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+        return NULL;
+    return g_strdup_printf("%ju %ju %jd %jd.%09ld %s\n", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+                           (intmax_t)st.st_size, (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
+                           sha256);
+}
+
 /* A disk changed behind our back must not boot (and must not be "fixed" by us). */
 static gboolean
 verify_snapshot(AmiStore *store, const char *snapshot_id, GError **error)
 {
     g_autoptr(json_t) rec = ami_store_load_snapshot(store, snapshot_id, error);
     g_autofree char *path = ami_store_snapshot_path(store, snapshot_id);
+    g_autofree char *dir = g_build_filename(ami_store_path(store), "cache", "verified", NULL);
+    g_autofree char *cache = g_build_filename(dir, snapshot_id, NULL);
     g_autofree char *sum = NULL;
+    g_autofree char *known = NULL;
+    g_autofree char *now = NULL;
     const char *want;
 
     if (!rec)
         return FALSE;
     want = json_string_value(json_object_get(json_object_get(rec, "AmiRun"), "Sha256"));
+    if (want && (now = file_identity(path, want)) && g_file_get_contents(cache, &known, NULL, NULL) &&
+        strcmp(known, now) == 0)
+        return TRUE;
     if (!(sum = ami_sha256_file(path, error)))
         return FALSE;
     if (!want || strcmp(sum, want) != 0) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
                     "Snapshot '%s': sha256 mismatch in '%s', the store is corrupted", snapshot_id,
                     path);
+        unlink(cache);
         return FALSE;
     }
+    g_free(now);
+    if ((now = file_identity(path, want)) && g_mkdir_with_parents(dir, 0700) == 0)
+        g_file_set_contents_full(cache, now, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
     return TRUE;
 }
 
@@ -454,11 +483,15 @@ static void
 launch_end(AmiLaunch *l, AmiInstanceState state, const char *reason)
 {
     if (l->hv) {
+        g_debug("teardown: destroying the domain");
         ami_hypervisor_destroy(l->hv);
+        g_debug("teardown: closing libvirt");
         ami_hypervisor_close(l->hv);
         l->hv = NULL;
     }
+    g_debug("teardown: releasing the reaper");
     g_clear_pointer(&l->reaper, ami_reaper_release);
+    g_debug("teardown: removing files");
     release_instance(l->store, l->record, state == AMI_INSTANCE_TERMINATED);
     set_state(l->record, state);
     set_reason(l->record, "Client.UserInitiatedShutdown", reason);

@@ -8,6 +8,9 @@ source "$(dirname "$0")/lib.sh"
 panic=$(tiny_ami x86_64 bios panic)
 blank=$(tiny_ami x86_64 bios blank)
 hang=$(tiny_ami x86_64 bios hang)
+if command -v grub-mkimage >/dev/null && [ -e /usr/lib/grub/i386-pc/boot.img ]; then
+    grub=$(tiny_ami x86_64 bios grub-rescue)
+fi
 
 boot 1 "$panic" --timeout 120
 contains "$ERR" "$IID: failure (root-device-not-found)"
@@ -24,6 +27,17 @@ contains "$ERR" "$IID: failure (no-bootable-device)"
 contains "$OUT" "Boot failed: not a bootable disk" # SeaBIOS, on serial thanks to useserial
 assert_clean "$IID"
 ok "blank disk: exit 1, no-bootable-device"
+
+if [ -n "${grub:-}" ]; then
+    # GRUB's own error names the cause before its rescue prompt: that line decides.
+    boot 1 "$grub" --timeout 120
+    contains "$ERR" "$IID: failure (bootloader-error)"
+    contains "$ERR" "normal.mod' not found"
+    assert_clean "$IID"
+    ok "GRUB core image without its modules: exit 1, bootloader-error naming normal.mod"
+else
+    echo "SKIP (part): grub-mkimage or grub-pc-bin missing: the GRUB rescue image is not built"
+fi
 
 boot 3 "$hang" --timeout 12
 contains "$ERR" "$IID: timeout"
