@@ -23,7 +23,8 @@ build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 # install deps, build, run every test; clang-tidy; the CLI tests under valgrind; every
-# test again under ASan+UBSan; each fuzz target for FUZZ_SECONDS.
+# test but the slow ones (same code paths, minutes of guest time) again under
+# ASan+UBSan; each fuzz target for FUZZ_SECONDS.
 check: deps
 	$(MAKE) build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -46,7 +47,7 @@ check-asan:
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    ctest --output-on-failure -j $(JOBS)
+	    ctest --output-on-failure -j $(JOBS) -LE slow
 
 # libFuzzer targets (clang), each for FUZZ_SECONDS; make check runs them for 60 s each.
 fuzz:

@@ -8,15 +8,27 @@ ami=$(tiny_ami x86_64 bios ok)
 before=$(snapshot_sums)
 printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
 start=$(date +%s)
+# What is under test is ami-run (store, snapshot, cleanup), not the guest: a TCG guest
+# that stalls (seen once in ~100 boots under a loaded CI, after "Probing EDD") ends in a
+# timeout, exit 3, and must leave the store just as clean.  More than 2 is a failure.
+stalls=0
 for i in $(seq 50); do
-    run 0 run "$ami" --console quiet --user-data "$WORK/off.sh" --until shutdown --timeout 120
+    rc=0
+    "$AMI_RUN" run "$ami" --console quiet --user-data "$WORK/off.sh" --until shutdown \
+        --timeout 60 >"$WORK/out" 2>"$WORK/err" || rc=$?
+    case $rc in
+        0) ;;
+        3) stalls=$((stalls + 1)); echo "run $i: guest stalled (timeout): $(tail -1 "$WORK/err")" ;;
+        *) cat "$WORK/err" >&2; fail "run $i exited $rc" ;;
+    esac
 done
+[ "$stalls" -le 2 ] || fail "$stalls of 50 guests stalled"
 [ "$(snapshot_sums)" = "$before" ] || fail "the snapshot changed over 50 runs"
 [ "$(ls "$STORE/instances" | wc -l)" = 50 ] || fail "expected 50 instance records"
 left=$(find "$STORE/instances" -name '*.qcow2' -o -name seed.iso -o -name nvram.fd)
 [ -z "$left" ] || fail "leftovers after 50 runs: $left"
 [ -z "$(ls -A "$STORE/tmp" 2>/dev/null)" ] || fail "leftovers in tmp/"
-ok "50 sequential runs in $(($(date +%s) - start)) s: snapshot unchanged, no disks or seeds left"
+ok "50 sequential runs in $(($(date +%s) - start)) s ($stalls guest stalls): snapshot unchanged, no disks or seeds left"
 
 pids=()
 for i in 1 2 3 4; do
