@@ -42,20 +42,6 @@ ami_image_free(AmiImage *image)
 }
 
 static gboolean
-invalid(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-invalid(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    g_propagate_error(error, g_error_new_valist(AMI_ERROR, AMI_ERROR_INVALID, fmt, ap));
-    va_end(ap);
-    return FALSE;
-}
-
-static gboolean
 has_control_chars(const char *s)
 {
     for (; *s; s++) {
@@ -78,11 +64,11 @@ get_string(json_t *obj, const char *key, size_t max, const char **ret, GError **
     if (!v || json_is_null(v))
         return TRUE;
     if (!json_is_string(v))
-        return invalid(error, "%s must be a string", key);
+        return ami_error_invalid(error, "%s must be a string", key);
     if (json_string_length(v) > max || g_utf8_strlen(json_string_value(v), -1) > (glong)max)
-        return invalid(error, "%s is longer than %zu characters", key, max);
+        return ami_error_invalid(error, "%s is longer than %zu characters", key, max);
     if (has_control_chars(json_string_value(v)))
-        return invalid(error, "%s contains control characters", key);
+        return ami_error_invalid(error, "%s contains control characters", key);
     *ret = json_string_value(v);
     return TRUE;
 }
@@ -93,7 +79,7 @@ get_bool(json_t *obj, const char *key, GError **error)
     json_t *v = json_object_get(obj, key);
 
     if (v && !json_is_null(v) && !json_is_boolean(v))
-        return invalid(error, "%s must be true or false", key);
+        return ami_error_invalid(error, "%s must be true or false", key);
     return TRUE;
 }
 
@@ -104,7 +90,7 @@ get_bool(json_t *obj, const char *key, GError **error)
         gboolean _ok = get_string(obj, key, 64, &_s, error);                       \
         if (_ok && _s && !ami_##lower##_from_string(_s, ret)) {                    \
             g_autofree char *_c = ami_##lower##_choices();                         \
-            _ok = invalid(error, "%s '%s' is not one of %s", key, _s, _c);         \
+            _ok = ami_error_invalid(error, "%s '%s' is not one of %s", key, _s, _c);         \
         }                                                                          \
         _ok;                                                                       \
     })
@@ -125,7 +111,7 @@ get_fixed_enum(json_t *obj, const char *key, const char *const *allowed, gboolea
             return TRUE;
     }
     choices = g_strjoinv(", ", (char **)allowed);
-    return invalid(error, "%s '%s' is not one of %s", key, s, choices);
+    return ami_error_invalid(error, "%s '%s' is not one of %s", key, s, choices);
 }
 
 gboolean
@@ -176,7 +162,7 @@ ami_device_normalise(const char *device_name, GError **error)
     }
     if (!p || *p || letters < 1 || letters > 2 || digits > 2) {
         g_autofree char *shown = g_strescape(device_name, NULL);
-        invalid(error, "DeviceName '%s' is not a block device name like /dev/sdf or /dev/xvda",
+        ami_error_invalid(error, "DeviceName '%s' is not a block device name like /dev/sdf or /dev/xvda",
                 shown);
         return NULL;
     }
@@ -191,21 +177,21 @@ ami_tags_validate(json_t *tags, const char *where, GError **error)
     json_t *tag;
 
     if (!json_is_array(tags))
-        return invalid(error, "%s must be a list of {\"Key\": …, \"Value\": …}", where);
+        return ami_error_invalid(error, "%s must be a list of {\"Key\": …, \"Value\": …}", where);
     json_array_foreach(tags, i, tag) {
         const char *key, *value;
         g_autoptr(GError) local = NULL;
 
         if (!json_is_object(tag))
-            return invalid(error, "%s[%zu] must be an object with Key and Value", where, i);
+            return ami_error_invalid(error, "%s[%zu] must be an object with Key and Value", where, i);
         if (!get_string(tag, "Key", 127, &key, &local) ||
             !get_string(tag, "Value", 256, &value, &local)) {
-            return invalid(error, "%s[%zu]: %s", where, i, local->message);
+            return ami_error_invalid(error, "%s[%zu]: %s", where, i, local->message);
         }
         if (!key || !*key)
-            return invalid(error, "%s[%zu]: Key is missing or empty", where, i);
+            return ami_error_invalid(error, "%s[%zu]: Key is missing or empty", where, i);
         if (!g_hash_table_add(seen, (gpointer)key))
-            return invalid(error, "%s[%zu]: Key '%s' appears twice", where, i, key);
+            return ami_error_invalid(error, "%s[%zu]: Key '%s' appears twice", where, i, key);
     }
     return TRUE;
 }
@@ -222,14 +208,14 @@ parse_ebs(json_t *ebs, AmiBdm *bdm, GError **error)
     gint64 lo, hi;
 
     if (!json_is_object(ebs))
-        return invalid(error, "Ebs must be an object");
+        return ami_error_invalid(error, "Ebs must be an object");
     if (!get_string(ebs, "SnapshotId", 128, &snapshot, error) ||
         !GET_ENUM(ebs, "VolumeType", volume_type, &vt, error) ||
         !get_bool(ebs, "Encrypted", error) || !get_bool(ebs, "DeleteOnTermination", error))
         return FALSE;
     if (snapshot && !ami_id_is_valid(AMI_ID_SNAPSHOT, snapshot)) {
         g_autofree char *shown = g_strescape(snapshot, NULL);
-        return invalid(error, "SnapshotId '%s' is not a snapshot id (snap- and 8-64 letters or digits)",
+        return ami_error_invalid(error, "SnapshotId '%s' is not a snapshot id (snap- and 8-64 letters or digits)",
                        shown);
     }
     bdm->snapshot_id = g_strdup(snapshot);
@@ -239,25 +225,25 @@ parse_ebs(json_t *ebs, AmiBdm *bdm, GError **error)
     ami_volume_type_size_limits(vt, &lo, &hi);
     if (size && !json_is_null(size)) {
         if (!json_is_integer(size))
-            return invalid(error, "VolumeSize must be a whole number of GiB");
+            return ami_error_invalid(error, "VolumeSize must be a whole number of GiB");
         bdm->volume_size = json_integer_value(size);
         if (bdm->volume_size < lo)
-            return invalid(error, "VolumeSize %" G_GINT64_FORMAT " is below %" G_GINT64_FORMAT
+            return ami_error_invalid(error, "VolumeSize %" G_GINT64_FORMAT " is below %" G_GINT64_FORMAT
                            " GiB for %s", bdm->volume_size, lo,
                            ami_volume_type_to_string(vt == AMI_VOLUME_LAST ? AMI_VOLUME_GP2 : vt));
         if (bdm->volume_size > hi)
-            return invalid(error, "VolumeSize %" G_GINT64_FORMAT " is above %" G_GINT64_FORMAT
+            return ami_error_invalid(error, "VolumeSize %" G_GINT64_FORMAT " is above %" G_GINT64_FORMAT
                            " GiB for %s", bdm->volume_size, hi,
                            ami_volume_type_to_string(vt == AMI_VOLUME_LAST ? AMI_VOLUME_GP2 : vt));
     } else if (!snapshot) {
-        return invalid(error, "a volume without SnapshotId needs a VolumeSize");
+        return ami_error_invalid(error, "a volume without SnapshotId needs a VolumeSize");
     }
 
     if (iops && !json_is_null(iops)) {
         gint64 v, ilo = 0, ihi = G_MAXINT64;
 
         if (!json_is_integer(iops))
-            return invalid(error, "Iops must be a whole number");
+            return ami_error_invalid(error, "Iops must be a whole number");
         v = json_integer_value(iops);
         if (vt == AMI_VOLUME_GP3)
             ilo = 3000, ihi = 80000;
@@ -266,15 +252,15 @@ parse_ebs(json_t *ebs, AmiBdm *bdm, GError **error)
         else if (vt == AMI_VOLUME_IO2)
             ilo = 100, ihi = 256000;
         if (v < ilo || v > ihi)
-            return invalid(error, "Iops %" G_GINT64_FORMAT " is outside %" G_GINT64_FORMAT "-%"
+            return ami_error_invalid(error, "Iops %" G_GINT64_FORMAT " is outside %" G_GINT64_FORMAT "-%"
                            G_GINT64_FORMAT " for %s", v, ilo, ihi, ami_volume_type_to_string(vt));
     }
     if (thru && !json_is_null(thru)) {
         if (vt != AMI_VOLUME_GP3)
-            return invalid(error, "Throughput applies to gp3 volumes only");
+            return ami_error_invalid(error, "Throughput applies to gp3 volumes only");
         if (!json_is_integer(thru) || json_integer_value(thru) < 125 ||
             json_integer_value(thru) > 2000)
-            return invalid(error, "Throughput must be a whole number of MiB/s from 125 to 2000");
+            return ami_error_invalid(error, "Throughput must be a whole number of MiB/s from 125 to 2000");
     }
     return TRUE;
 }
@@ -300,14 +286,14 @@ parse_bdm(json_t *m, GError **error)
 
     bdm->kind = AMI_BDM_LAST;
     if (!json_is_object(m)) {
-        invalid(error, "must be an object");
+        ami_error_invalid(error, "must be an object");
         goto fail;
     }
     if (!get_string(m, "DeviceName", 64, &name, error) ||
         !get_string(m, "VirtualName", 64, &vname, error))
         goto fail;
     if (!name) {
-        invalid(error, "DeviceName is missing");
+        ami_error_invalid(error, "DeviceName is missing");
         goto fail;
     }
     bdm->device_name = g_strdup(name);
@@ -317,21 +303,21 @@ parse_bdm(json_t *m, GError **error)
 
     kinds = (ebs != NULL) + (vname != NULL) + (nodev != NULL);
     if (kinds != 1) {
-        invalid(error, "a mapping needs exactly one of Ebs, VirtualName or NoDevice (found %d)",
+        ami_error_invalid(error, "a mapping needs exactly one of Ebs, VirtualName or NoDevice (found %d)",
                 kinds);
         goto fail;
     }
     if (nodev) {
         /* A string in EC2 ("" in output); Auto Scaling's boolean is a different API. */
         if (!json_is_string(nodev)) {
-            invalid(error, "NoDevice must be a string (\"\"), not %s",
+            ami_error_invalid(error, "NoDevice must be a string (\"\"), not %s",
                     json_is_boolean(nodev) ? "a boolean" : "another type");
             goto fail;
         }
         bdm->kind = AMI_BDM_NO_DEVICE;
     } else if (vname) {
         if (!is_ephemeral_name(vname)) {
-            invalid(error, "VirtualName '%s' is not ephemeral0 … ephemeral23", vname);
+            ami_error_invalid(error, "VirtualName '%s' is not ephemeral0 … ephemeral23", vname);
             goto fail;
         }
         bdm->kind = AMI_BDM_EPHEMERAL;
@@ -360,7 +346,7 @@ parse_bdms(AmiImage *image, GError **error)
     if (!list || json_is_null(list))
         return TRUE;
     if (!json_is_array(list))
-        return invalid(error, "BlockDeviceMappings must be a list");
+        return ami_error_invalid(error, "BlockDeviceMappings must be a list");
     json_array_foreach(list, i, m) {
         g_autoptr(GError) local = NULL;
         AmiBdm *bdm = parse_bdm(m, &local);
@@ -372,13 +358,13 @@ parse_bdms(AmiImage *image, GError **error)
             g_autofree char *esc = dn ? g_strescape(dn, NULL) : NULL;
 
             if (esc && strlen(esc) <= 64)
-                return invalid(error, "BlockDeviceMappings[%zu] (%s): %s", i, esc, local->message);
-            return invalid(error, "BlockDeviceMappings[%zu]: %s", i, local->message);
+                return ami_error_invalid(error, "BlockDeviceMappings[%zu] (%s): %s", i, esc, local->message);
+            return ami_error_invalid(error, "BlockDeviceMappings[%zu]: %s", i, local->message);
         }
         g_ptr_array_add(image->bdms, bdm);
         shown = bdm->device_name;
         if (!g_hash_table_add(seen, bdm->device))
-            return invalid(error, "BlockDeviceMappings[%zu] (%s): device %s is mapped twice "
+            return ami_error_invalid(error, "BlockDeviceMappings[%zu] (%s): device %s is mapped twice "
                            "(names are compared without /dev/)", i, shown, bdm->device);
     }
     return TRUE;
@@ -394,7 +380,7 @@ check_root(AmiImage *image, GError **error)
     if (!image->root_device_name) {
         if (image->bdms->len == 0 && image->root_type == AMI_ROOT_LAST)
             return TRUE; /* a bare record with nothing to boot; run refuses it */
-        return invalid(error, "RootDeviceName is missing for an EBS-backed image");
+        return ami_error_invalid(error, "RootDeviceName is missing for an EBS-backed image");
     }
     root = ami_device_normalise(image->root_device_name, error);
     if (!root) {
@@ -407,11 +393,11 @@ check_root(AmiImage *image, GError **error)
         if (strcmp(bdm->device, root) != 0)
             continue;
         if (bdm->kind != AMI_BDM_EBS || !bdm->snapshot_id)
-            return invalid(error, "root device %s must be an EBS volume with a SnapshotId",
+            return ami_error_invalid(error, "root device %s must be an EBS volume with a SnapshotId",
                            image->root_device_name);
         return TRUE;
     }
-    return invalid(error, "root device %s is not in BlockDeviceMappings",
+    return ami_error_invalid(error, "root device %s is not in BlockDeviceMappings",
                    image->root_device_name);
 }
 
@@ -441,7 +427,7 @@ parse_strings(AmiImage *image, GError **error)
         if (!get_string(image->json, *k, 64, &s, error))
             return FALSE;
         if (s && !(t = ami_timestamp_parse(s)))
-            return invalid(error, "%s '%s' is not an ISO-8601 time like 2024-07-30T22:57:30.000Z",
+            return ami_error_invalid(error, "%s '%s' is not an ISO-8601 time like 2024-07-30T22:57:30.000Z",
                            *k, s);
     }
     return get_fixed_enum(image->json, "TpmSupport", v20, FALSE, error) &&
@@ -462,14 +448,14 @@ parse_identity(AmiImage *image, GError **error)
         return FALSE;
     if (id && !ami_id_is_valid(AMI_ID_IMAGE, id)) {
         g_autofree char *shown = g_strescape(id, NULL);
-        return invalid(error, "ImageId '%s' is not an image id (ami- and 8-64 letters or digits)",
+        return ami_error_invalid(error, "ImageId '%s' is not an image id (ami- and 8-64 letters or digits)",
                        shown);
     }
     image->image_id = g_strdup(id);
     if (!get_string(image->json, "Name", 1024, &name, error))
         return FALSE;
     if (name && !ami_name_is_valid(name))
-        return invalid(error, "Name '%s' must be 3-128 letters, digits or ()[] ./-'@_", name);
+        return ami_error_invalid(error, "Name '%s' must be 3-128 letters, digits or ()[] ./-'@_", name);
     image->name = g_strdup(name);
     if (!get_string(image->json, "RootDeviceName", 64, &root, error))
         return FALSE;
@@ -490,7 +476,7 @@ ami_image_parse(json_t *obj, GError **error)
     image->root_type = AMI_ROOT_LAST;
     image->state = AMI_STATE_LAST;
     if (!json_is_object(obj)) {
-        invalid(error, "an image must be a JSON object");
+        ami_error_invalid(error, "an image must be a JSON object");
         return NULL;
     }
     image->json = json_incref(obj);
@@ -535,17 +521,17 @@ ami_images_from_document(json_t *doc, GError **error)
     }
     if (list) {
         if (!json_is_array(list)) {
-            invalid(error, "Images must be a list");
+            ami_error_invalid(error, "Images must be a list");
             return NULL;
         }
         json_array_foreach(list, i, v) g_ptr_array_add(out, v);
     }
     if (!json_is_array(doc) && !json_is_object(doc)) {
-        invalid(error, "expected describe-images JSON: an object or a list of images");
+        ami_error_invalid(error, "expected describe-images JSON: an object or a list of images");
         return NULL;
     }
     if (out->len == 0) {
-        invalid(error, "the document holds no images");
+        ami_error_invalid(error, "the document holds no images");
         return NULL;
     }
     return g_steal_pointer(&out);
@@ -619,7 +605,7 @@ ami_image_check_snapshots(const AmiImage *image, AmiSnapshotSizeFunc size_of,
         }
     }
     if (nmissing)
-        return invalid(error, "snapshot%s not in the store: %s; import %s with 'ami-run "
+        return ami_error_invalid(error, "snapshot%s not in the store: %s; import %s with 'ami-run "
                        "import-snapshot --snapshot-id %s --disk-image FILE' or pass "
                        "'--snapshot %s=FILE'", nmissing > 1 ? "s" : "", missing->str,
                        nmissing > 1 ? "each" : "it",
@@ -633,7 +619,7 @@ ami_image_check_snapshots(const AmiImage *image, AmiSnapshotSizeFunc size_of,
             continue;
         need = size_of(bdm->snapshot_id, user_data);
         if (bdm->volume_size < need)
-            return invalid(error, "BlockDeviceMappings[%u] (%s): VolumeSize %" G_GINT64_FORMAT
+            return ami_error_invalid(error, "BlockDeviceMappings[%u] (%s): VolumeSize %" G_GINT64_FORMAT
                            " is smaller than snapshot %s (%" G_GINT64_FORMAT " GiB)", i,
                            bdm->device_name, bdm->volume_size, bdm->snapshot_id, need);
     }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
 #include <errno.h>
 #include <gio/gio.h>
 
@@ -44,5 +45,16 @@ ami_error_set_errno(GError **error, int errsv, const char *what)
     int code = (errsv == ENOSPC || errsv == EDQUOT) ? AMI_ERROR_NO_SPACE : AMI_ERROR_HOST;
 
     g_set_error(error, AMI_ERROR, code, "%s: %s", what, g_strerror(errsv));
+    return FALSE;
+}
+
+gboolean
+ami_error_invalid(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_propagate_error(error, g_error_new_valist(AMI_ERROR, AMI_ERROR_INVALID, fmt, ap));
+    va_end(ap);
     return FALSE;
 }

@@ -107,40 +107,26 @@ ami_run_plan_free(AmiRunPlan *plan)
     g_free(plan);
 }
 
-static gboolean
-refuse(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-refuse(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    g_propagate_error(error, g_error_new_valist(AMI_ERROR, AMI_ERROR_INVALID, fmt, ap));
-    va_end(ap);
-    return FALSE;
-}
-
 /* What EC2 would refuse to launch, or what cannot boot as HVM here. */
 static gboolean
 check_bootable(const AmiImage *image, GError **error)
 {
     if (image->state != AMI_STATE_LAST && image->state != AMI_STATE_AVAILABLE)
-        return refuse(error, "Image %s is %s, not available", image->image_id,
+        return ami_error_invalid(error, "Image %s is %s, not available", image->image_id,
                       ami_state_to_string(image->state));
     if (image->virt == AMI_VIRT_PARAVIRTUAL)
-        return refuse(error, "Image %s is paravirtual (Xen PV, booted by the host's kernel "
+        return ami_error_invalid(error, "Image %s is paravirtual (Xen PV, booted by the host's kernel "
                       "%s); only hvm images boot here", image->image_id,
                       json_string_value(json_object_get(image->json, "KernelId"))
                           ? json_string_value(json_object_get(image->json, "KernelId"))
                           : "image");
     if (image->root_type == AMI_ROOT_INSTANCE_STORE)
-        return refuse(error, "Image %s has an instance-store root (an S3 bundle, not a disk "
+        return ami_error_invalid(error, "Image %s has an instance-store root (an S3 bundle, not a disk "
                       "snapshot); only EBS-backed images boot here", image->image_id);
     if (!image->root_device_name)
-        return refuse(error, "Image %s has no root device", image->image_id);
+        return ami_error_invalid(error, "Image %s has no root device", image->image_id);
     if (image->arch == AMI_ARCH_X86_64_MAC || image->arch == AMI_ARCH_ARM64_MAC)
-        return refuse(error, "Image %s is for Mac instances (%s), which do not boot here",
+        return ami_error_invalid(error, "Image %s is for Mac instances (%s), which do not boot here",
                       image->image_id, ami_arch_to_string(image->arch));
     return TRUE;
 }
@@ -151,7 +137,7 @@ choose_firmware(AmiArch arch, AmiBootMode mode, AmiFirmware *ret, GError **error
 {
     if (arch == AMI_ARCH_ARM64) {
         if (mode == AMI_BOOT_MODE_LEGACY_BIOS)
-            return refuse(error, "BootMode legacy-bios is not possible on arm64 (Graviton "
+            return ami_error_invalid(error, "BootMode legacy-bios is not possible on arm64 (Graviton "
                           "instances boot UEFI only)");
         *ret = AMI_FIRMWARE_UEFI;
         return TRUE;
@@ -233,7 +219,7 @@ apply_override(GPtrArray *maps, json_t *o, size_t index, GError **error)
     Mapping *m;
 
     if (!json_is_object(o) || !name)
-        return refuse(error, "--block-device-mappings[%zu]: DeviceName is missing", index);
+        return ami_error_invalid(error, "--block-device-mappings[%zu]: DeviceName is missing", index);
     if (!(device = ami_device_normalise(name, error)))
         return FALSE;
     m = find_mapping(maps, device);
@@ -257,7 +243,7 @@ apply_override(GPtrArray *maps, json_t *o, size_t index, GError **error)
         return TRUE;
     }
     if (!json_is_object(ebs))
-        return refuse(error, "--block-device-mappings[%zu] (%s): needs Ebs, VirtualName or "
+        return ami_error_invalid(error, "--block-device-mappings[%zu] (%s): needs Ebs, VirtualName or "
                       "NoDevice", index, name);
     m->kind = AMI_BDM_EBS;
     if ((snap = json_object_get(ebs, "SnapshotId")) && json_is_string(snap)) {
@@ -267,14 +253,14 @@ apply_override(GPtrArray *maps, json_t *o, size_t index, GError **error)
     if ((size = json_object_get(ebs, "VolumeSize"))) {
         if (!json_is_integer(size) || json_integer_value(size) < 1 ||
             json_integer_value(size) > 65536)
-            return refuse(error, "--block-device-mappings[%zu] (%s): VolumeSize must be a "
+            return ami_error_invalid(error, "--block-device-mappings[%zu] (%s): VolumeSize must be a "
                           "whole number of GiB from 1 to 65536", index, name);
         m->volume_size = json_integer_value(size);
     }
     if ((dot = json_object_get(ebs, "DeleteOnTermination")))
         m->delete_on_termination = json_is_true(dot);
     if (!m->snapshot_id && m->volume_size == 0)
-        return refuse(error, "--block-device-mappings[%zu] (%s): a new volume needs a "
+        return ami_error_invalid(error, "--block-device-mappings[%zu] (%s): a new volume needs a "
                       "VolumeSize or a SnapshotId", index, name);
     return TRUE;
 }
@@ -332,7 +318,7 @@ plan_disk(AmiRunPlan *plan, const AmiPlanOptions *opts, const AmiInstanceType *t
         AmiSnapshotInfo info = {0};
 
         if (!opts->lookup(m->snapshot_id, &info, opts->lookup_data)) {
-            refuse(error, "%s: snapshot %s is not in the store", m->device_name, m->snapshot_id);
+            ami_error_invalid(error, "%s: snapshot %s is not in the store", m->device_name, m->snapshot_id);
             return NULL;
         }
         d->kind = AMI_DISK_OVERLAY;
@@ -340,7 +326,7 @@ plan_disk(AmiRunPlan *plan, const AmiPlanOptions *opts, const AmiInstanceType *t
         d->backing = info.path;
         d->size_gib = m->volume_size ? m->volume_size : info.size_gib;
         if (d->size_gib < info.size_gib) {
-            refuse(error, "%s: VolumeSize %" G_GINT64_FORMAT " GiB is smaller than snapshot %s "
+            ami_error_invalid(error, "%s: VolumeSize %" G_GINT64_FORMAT " GiB is smaller than snapshot %s "
                    "(%" G_GINT64_FORMAT " GiB)", m->device_name, d->size_gib, m->snapshot_id,
                    info.size_gib);
             return NULL;
@@ -370,7 +356,7 @@ plan_disks(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts,
     g_ptr_array_sort(maps, compare_mappings);
     rootmap = root ? find_mapping(maps, root) : NULL;
     if (!rootmap || rootmap->kind != AMI_BDM_EBS)
-        return refuse(error, "the root device %s is not an EBS volume after the launch "
+        return ami_error_invalid(error, "the root device %s is not an EBS volume after the launch "
                       "mappings", image->root_device_name);
     /* Root first, then by device name. */
     for (guint k = 0; k < maps->len; k++) {
@@ -390,7 +376,7 @@ plan_disks(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts,
         if (m->kind == AMI_BDM_NO_DEVICE)
             continue;
         if (opts->disk_bus == AMI_BUS_NVME && n >= AMI_NVME_MAX_DISKS)
-            return refuse(error, "--disk-bus nvme takes at most %d volumes", AMI_NVME_MAX_DISKS);
+            return ami_error_invalid(error, "--disk-bus nvme takes at most %d volumes", AMI_NVME_MAX_DISKS);
         if (!(d = plan_disk(plan, opts, type, m, &local))) {
             if (local) {
                 g_propagate_error(error, g_steal_pointer(&local));
@@ -399,7 +385,7 @@ plan_disks(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts,
             continue;
         }
         if (!opts->volume_ids || !opts->volume_ids[n])
-            return refuse(error, "internal: not enough volume ids for the plan");
+            return ami_error_invalid(error, "internal: not enough volume ids for the plan");
         d->root = (k == 0);
         d->volume_id = g_strdup(opts->volume_ids[n]);
         d->serial = g_strdup_printf("vol%s", d->volume_id + strlen("vol-"));
@@ -421,11 +407,11 @@ plan_machine(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts
     AmiBootMode mode = opts->boot_mode != AMI_BOOT_MODE_LAST ? opts->boot_mode : image->boot_mode;
 
     if (!type)
-        return refuse(error, "unknown instance type '%.64s' (known: t3.*, m5(d).*, c5(d).*, "
+        return ami_error_invalid(error, "unknown instance type '%.64s' (known: t3.*, m5(d).*, c5(d).*, "
                       "t4g.*, m6g(d).*… see 'ami-run run --help'); --memory and --vcpus "
                       "size a boot directly", type_name);
     if ((type->arch == AMI_ARCH_ARM64) != (arch == AMI_ARCH_ARM64))
-        return refuse(error, "instance type %s is %s, image %s is %s", type->name,
+        return ami_error_invalid(error, "instance type %s is %s, image %s is %s", type->name,
                       ami_arch_to_string(type->arch), image->image_id, ami_arch_to_string(arch));
     plan->arch = arch;
     plan->machine = g_strdup(arch == AMI_ARCH_ARM64 ? "virt" : "q35");
@@ -433,7 +419,7 @@ plan_machine(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts
         return FALSE;
     plan->secure_boot = opts->secure_boot;
     if (plan->secure_boot && plan->firmware != AMI_FIRMWARE_UEFI)
-        return refuse(error, "--secure-boot needs UEFI; this boot uses legacy BIOS");
+        return ami_error_invalid(error, "--secure-boot needs UEFI; this boot uses legacy BIOS");
     plan->tpm = json_string_value(json_object_get(image->json, "TpmSupport")) != NULL;
     plan->instance_type = g_strdup(type->name);
     plan->vcpus = opts->vcpus ? opts->vcpus : type->vcpus;

@@ -13,8 +13,8 @@ on_signal(int sig)
     pending_signal = sig;
 }
 
-void
-ami_signals_install(void)
+static void
+catch_signal(int sig)
 {
     struct sigaction sa;
 
@@ -22,21 +22,22 @@ ami_signals_install(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     /* No SA_RESTART: a blocking flock() or read() returns EINTR and we unwind. */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    sigaction(sig, &sa, NULL);
+}
+
+void
+ami_signals_install(void)
+{
+    catch_signal(SIGINT);
+    catch_signal(SIGTERM);
+    catch_signal(SIGHUP);
 }
 
 void
 ami_signals_install_control(void)
 {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGUSR2, &sa, NULL);
+    catch_signal(SIGUSR1);
+    catch_signal(SIGUSR2);
 }
 
 void
