@@ -52,8 +52,18 @@ AmiVerdictScanner *ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError
 void ami_verdict_scanner_free(AmiVerdictScanner *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiVerdictScanner, ami_verdict_scanner_free)
 
-/** ami_verdict_feed() - scan @len more console bytes seen at @seconds.  Returns the outcome. */
+/**
+ * ami_verdict_feed() - scan @len more console bytes seen at @seconds.  Returns the outcome.
+ * Only complete lines decide here, so the outcome does not depend on how the console
+ * was chunked; a prompt (a line without its newline) is judged by ami_verdict_quiet().
+ */
 AmiOutcome ami_verdict_feed(AmiVerdictScanner *s, const char *data, size_t len, double seconds);
+
+/**
+ * ami_verdict_quiet() - the console has paused at @seconds: the unfinished line it stopped
+ * at is a prompt (login:, grub rescue>, a --success/--failure marker without a newline).
+ */
+AmiOutcome ami_verdict_quiet(AmiVerdictScanner *s, double seconds);
 
 /** ami_verdict_guest_stopped() - the guest powered off (or QEMU exited) at @seconds. */
 AmiOutcome ami_verdict_guest_stopped(AmiVerdictScanner *s, double seconds);

@@ -398,6 +398,9 @@ watch(RunCtx *c, Watch *w, gint64 start)
         }
         if (any && c->stream)
             fflush(stdout);
+        /* Nothing new for one poll interval: the console stopped, maybe at a prompt. */
+        if (!any && ami_verdict_quiet(c->scanner, t) != AMI_OUTCOME_RUNNING)
+            return ami_verdict_get(c->scanner)->outcome;
         if (ami_signals_pending())
             return AMI_OUTCOME_RUNNING;
         if (watch_guest_stopped(w))

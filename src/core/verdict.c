@@ -283,12 +283,20 @@ ami_verdict_feed(AmiVerdictScanner *s, const char *data, size_t len, double seco
         remember(s, clean);
         scan_line(s, clean, FALSE, seconds);
     }
-    if (s->verdict.outcome == AMI_OUTCOME_RUNNING && s->partial->len) {
-        g_autofree char *clean = g_regex_replace_literal(s->ansi, s->partial->str,
-                                                         (gssize)s->partial->len, 0, "", 0, NULL);
-        if (clean)
-            scan_line(s, clean, TRUE, seconds);
-    }
+    return s->verdict.outcome;
+}
+
+AmiOutcome
+ami_verdict_quiet(AmiVerdictScanner *s, double seconds)
+{
+    g_autofree char *clean = NULL;
+
+    if (s->verdict.outcome != AMI_OUTCOME_RUNNING || !s->partial->len)
+        return s->verdict.outcome;
+    clean = g_regex_replace_literal(s->ansi, s->partial->str, (gssize)s->partial->len, 0, "", 0,
+                                    NULL);
+    if (clean)
+        scan_line(s, clean, TRUE, seconds);
     return s->verdict.outcome;
 }
 

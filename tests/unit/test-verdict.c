@@ -82,6 +82,8 @@ check_case(const Case *c, size_t chunk, GRand *rand)
         o = ami_verdict_feed(s, c->console + off, n, 1.0);
         off += n;
     }
+    if (o == AMI_OUTCOME_RUNNING)
+        o = ami_verdict_quiet(s, 1.0); /* the console stops where the case ends */
     if (o != c->outcome)
         fail_msg("%s (chunk %zu): outcome %s, expected %s", c->name, chunk,
                  ami_outcome_to_string(o), ami_outcome_to_string(c->outcome));
@@ -135,6 +137,24 @@ test_power_off_and_deadline(void **state)
     assert_string_equal(ami_verdict_get(c)->stage, "kernel");
 }
 
+/* fuzz-verdict found it: a prompt decided at a read boundary made the verdict depend on
+ * the chunking.  Unfinished lines now decide only when the console goes quiet. */
+static void
+test_prompt_waits_for_quiet(void **state)
+{
+    AmiVerdictOptions o = {.until = AMI_UNTIL_LOGIN};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    static const char a[] = "Debian GNU/Linux 12 vm ttyS0\r\n\r\nvm login: ";
+    static const char b[] = "ÒÒ\tgrub rescue> ";
+
+    (void)state;
+    assert_int_equal(ami_verdict_feed(s, a, strlen(a), 1.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_feed(s, b, strlen(b), 1.5), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_quiet(s, 2.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(s)->class_id, "grub-rescue");
+    assert_true(ami_verdict_get(s)->seconds == 2.0);
+}
+
 static void
 test_bad_regex(void **state)
 {
@@ -172,6 +192,7 @@ main(void)
         cmocka_unit_test(test_markers_in_any_chunking),
         cmocka_unit_test(test_matched_line_is_clean),
         cmocka_unit_test(test_power_off_and_deadline),
+        cmocka_unit_test(test_prompt_waits_for_quiet),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_tail),
     };
