@@ -247,6 +247,8 @@ ami_domain_xml_render(const AmiRunPlan *p, GError **error)
     render_network(x, p);
     render_serials(x, p);
     render_tpm(x, p);
+    /* EC2 instances have no USB; libvirt's implicit xhci cost firmware and kernel time. */
+    g_string_append(x, "    <controller type='usb' model='none'/>\n");
     g_string_append(x, "    <rng model='virtio'>\n      <backend model='random'>/dev/urandom"
                        "</backend>\n    </rng>\n    <memballoon model='none'/>\n  </devices>\n");
     render_qemu_args(x, p);
