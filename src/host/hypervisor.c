@@ -3,7 +3,9 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
@@ -18,6 +20,7 @@ struct AmiHypervisor {
     gint gone;       /* atomic: the STOPPED event arrived: libvirt has finished the stop */
     gint quit;       /* atomic: ask the event thread to end */
     GThread *events;
+    GPtrArray *waiters;   /* GThread: each reaps one adopted daemon (see adopt_daemons) */
     int wake_timer;
 };
 
@@ -80,6 +83,7 @@ open_uri(const char *uri, const char *log_path, GError **error)
 {
     g_autoptr(AmiHypervisor) hv = g_new0(AmiHypervisor, 1);
 
+    hv->waiters = g_ptr_array_new_with_free_func((GDestroyNotify)g_thread_unref);
     init_libvirt(log_path);
     hv->callback_id = -1;
     hv->wake_timer = virEventAddTimeout(200, on_wake, NULL, NULL);
@@ -197,10 +201,82 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
     return 0;
 }
 
+static gpointer
+wait_daemon(gpointer data)
+{
+    pid_t pid = GPOINTER_TO_INT(data);
+    int status;
+
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return NULL; /* reaped, or ECHILD: not ours after all */
+}
+
+/* Every daemon libvirt starts for a domain leaves a pid file under <root>/run. */
+static void
+adopt_daemons(AmiHypervisor *hv, const char *dir, int depth)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *text = NULL;
+        gint64 pid;
+
+        if (depth > 0 && g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            adopt_daemons(hv, path, depth - 1);
+            continue;
+        }
+        if (!g_str_has_suffix(name, ".pid") || !g_file_get_contents(path, &text, NULL, NULL))
+            continue;
+        pid = g_ascii_strtoll(text, NULL, 10);
+        if (pid > 1 && pid <= G_MAXINT)
+            g_ptr_array_add(hv->waiters,
+                            g_thread_new("daemon-waiter", wait_daemon, GINT_TO_POINTER((int)pid)));
+    }
+}
+
+/* Load QEMU's capabilities for this domain now, so no probe runs while we adopt orphans. */
+static void
+load_capabilities(AmiHypervisor *hv, const char *xml)
+{
+    g_autoptr(GRegex) re = g_regex_new("<domain type='([a-z]+)'.*<type arch='([^']+)' "
+                                       "machine='([^']+)'", G_REGEX_DOTALL, 0, NULL);
+    g_autoptr(GMatchInfo) m = NULL;
+
+    if (g_regex_match(re, xml, 0, &m)) {
+        g_autofree char *type = g_match_info_fetch(m, 1);
+        g_autofree char *arch = g_match_info_fetch(m, 2);
+        g_autofree char *machine = g_match_info_fetch(m, 3);
+
+        g_free(virConnectGetDomainCapabilities(hv->conn, NULL, arch, machine, type, 0));
+    }
+}
+
 gboolean
 ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error)
 {
+    /*
+     * libvirt daemonizes QEMU (and swtpm), and its destroy waits until QEMU's pid is
+     * gone, zombie included, so their exit statuses go to whoever reaps orphans: with a
+     * slow-reaping PID 1 (containers) that cost 1.4 s per teardown, with none forever.
+     * The embedded driver runs in our process, so for the start we become the orphans'
+     * subreaper and then reap exactly the daemons whose pid files libvirt wrote.  The
+     * capabilities are loaded first: a probe's QEMU must not be adopted, no one would
+     * reap it and libvirt would wait for it.  libvirt and GLib reap their own children.
+     */
+    if (hv->root) {
+        load_capabilities(hv, xml);
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+    }
     hv->dom = virDomainCreateXML(hv->conn, xml, 0);
+    if (hv->root) {
+        g_autofree char *run = g_build_filename(hv->root, "run", NULL);
+
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 0); /* the adopted stay ours */
+        adopt_daemons(hv, run, 3);
+    }
     if (!hv->dom)
         return virt_failed(error, "cannot start the domain");
     hv->callback_id = virConnectDomainEventRegisterAny(
@@ -267,6 +343,8 @@ ami_hypervisor_close(AmiHypervisor *hv)
             virConnectDomainEventDeregisterAny(hv->conn, hv->callback_id);
         virDomainFree(hv->dom);
     }
+    /* Daemons still running (a failed destroy) keep their waiter, detached. */
+    g_clear_pointer(&hv->waiters, g_ptr_array_unref);
     if (hv->conn)
         virConnectClose(hv->conn);
     g_atomic_int_set(&hv->quit, 1);
