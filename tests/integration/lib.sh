@@ -11,9 +11,14 @@ need qemu-system-x86_64 mkfs.vfat mcopy syslinux sfdisk cpio busybox apt-get dpk
 
 qemus_of() { pgrep -f "guest=$1" 2>/dev/null || true; }
 
-# Whatever happens, no QEMU of this test's instances outlives it.
+# Whatever happens, no ami-run or QEMU of this test outlives it: a failed test may leave
+# a run behind in the background (found by its store in the environment).
 cleanup_integration() {
-    local d
+    local d p
+    for p in $(pgrep -f "^$AMI_RUN " 2>/dev/null); do
+        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "AMI_RUN_STORE=$STORE" &&
+            kill -9 "$p" 2>/dev/null
+    done
     for d in "$STORE"/instances/i-*; do
         [ -d "$d" ] && pkill -9 -f "guest=${d##*/}" 2>/dev/null || true
     done
