@@ -29,6 +29,19 @@ ami=$(jq -r '.Images[0].ImageId' "$dir/ami.json")
 accel=$("$BIN" describe-instances | jq -r '.Reservations[-1].Instances[0].AmiRun.Accelerator')
 snapfile=$AMI_RUN_STORE/snapshots/$snap
 
+# A detached instance lends the baselines what ami-run gives its guest: the seed ISO,
+# the domain XML and the libvirt root's qemu.conf and capabilities cache.
+"$BIN" run "$ami" --detach >"$WORK/d0.json"
+iid0=$(jq -r '.Instances[0].InstanceId' "$WORK/d0.json")
+idir0=$AMI_RUN_STORE/instances/$iid0
+root0=$("$BIN" describe-instances --instance-ids "$iid0" |
+    jq -r '.Reservations[0].Instances[0].AmiRun.LibvirtRoot')
+mkdir -p "$WORK/v" "$WORK/vroot"
+cp "$idir0/seed.iso" "$WORK/seed.iso"
+sed "s#$idir0#$WORK/v#g" "$idir0/domain.xml" >"$WORK/v/domain.xml"
+cp -r "$root0/etc" "$root0/cache" "$WORK/vroot/"
+"$BIN" terminate-instances --instance-ids "$iid0" >/dev/null
+
 # wait_for FILE TEXT: until FILE contains TEXT (120 s).
 wait_for() {
     for _ in $(seq 12000); do
@@ -39,19 +52,48 @@ wait_for() {
 }
 
 # 1. raw QEMU: the same snapshot under a fresh overlay, SeaBIOS, q35, virtio, TCG.
-raw_boot() {
-    local ov=$WORK/raw.qcow2 log=$WORK/raw.log t
+# raw_start N [same]: start guest N in the background (pid in RAW_PID); "same" adds the
+# devices ami-run gives its guest (seed CD-ROM on virtio-scsi, NIC without option ROM,
+# virtio-rng), so launcher cost and device cost can be told apart.
+raw_start() {
+    local ov=$WORK/raw$1.qcow2 log=$WORK/raw$1.log extra=()
     rm -f "$ov" "$log"
     qemu-img create -q -f qcow2 -F qcow2 -b "$snapfile" "$ov" 1G
+    if [ "${2:-}" = same ]; then
+        extra=(-device virtio-scsi-pci,id=scsi0
+            -drive "file=$WORK/seed.iso,format=raw,if=none,id=cd0,readonly=on"
+            -device scsi-cd,bus=scsi0.0,drive=cd0,lun=0
+            -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=
+            -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0)
+    fi
+    qemu-system-x86_64 -name ami-run-bench -machine q35,accel=tcg,usb=off -cpu max -smp 2 \
+        -m 1024 -nodefaults -display none -no-user-config \
+        -drive "file=$ov,format=qcow2,if=virtio" "${extra[@]}" -serial "file:$log" &
+    RAW_PID=$!
+}
+raw_stop() { # raw_stop PID
+    kill -9 "$1"
+    wait "$1" 2>/dev/null || true
+}
+raw_boot() { # raw_boot [same]
+    local t
     t=$(now)
-    qemu-system-x86_64 -name ami-run-bench -machine q35,accel=tcg -cpu max -smp 2 -m 1024 \
-        -nodefaults -display none -no-user-config \
-        -drive "file=$ov,format=qcow2,if=virtio" -serial "file:$log" &
-    local pid=$!
-    wait_for "$log" "$MARK"
+    raw_start 0 "${1:-}"
+    wait_for "$WORK/raw0.log" "$MARK"
     elapsed "$t"
-    kill -9 "$pid"
-    wait "$pid" 2>/dev/null || true
+    raw_stop "$RAW_PID"
+}
+# raw_parallel N: N raw guests at once, seconds until every one printed the marker.
+raw_parallel() {
+    local t pids=() i
+    t=$(now)
+    for i in $(seq "$1"); do
+        raw_start "$i" same
+        pids+=("$RAW_PID")
+    done
+    for i in $(seq "$1"); do wait_for "$WORK/raw$i.log" "$MARK"; done
+    elapsed "$t"
+    for i in "${pids[@]}"; do raw_stop "$i"; done
 }
 # amirun_boot ARGS…: seconds from the command's start until it reports the success
 # marker (its verdict line); the teardown after it is measured on its own (TEARDOWN).
@@ -77,12 +119,14 @@ amirun_wall() {
 }
 
 say "1/6 time to the success marker: ami-run run vs raw qemu-system-x86_64 ($ROUNDS rounds)"
-raw=() ami_t=()
+raw=() raws=() ami_t=()
 for _ in $(seq "$ROUNDS"); do
     raw+=("$(raw_boot)")
+    raws+=("$(raw_boot same)")
     ami_t+=("$(amirun_boot)")
 done
 raw_m=$(printf '%s\n' "${raw[@]}" | median)
+raws_m=$(printf '%s\n' "${raws[@]}" | median)
 ami_m=$(printf '%s\n' "${ami_t[@]}" | median)
 teardown_m=$(median <"$WORK/teardown")
 
@@ -113,13 +157,39 @@ big_du=$(du -k "$AMI_RUN_STORE/instances/$iid"/vol-*.qcow2 | awk '{print $1}')
 "$BIN" terminate-instances --instance-ids "$iid" >/dev/null
 
 say "4/6 peak RSS of ami-run during a boot"
+# The process's own high-water mark (VmHWM), read until it exits: /usr/bin/time's %M
+# would also count QEMU, whose exit status ami-run collects (wait4 reports the largest
+# reaped descendant too).
+peak_rss() { # peak_rss PID: the last VmHWM (KiB) seen before PID exits
+    local hwm=0 v
+    while v=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null) &&
+        [ -n "$v" ]; do
+        hwm=$v
+        sleep 0.02
+    done
+    echo "$hwm"
+}
 rss=()
 for _ in $(seq "$ROUNDS"); do
-    /usr/bin/time -f %M -o "$WORK/rss" "$BIN" run "$ami" --console quiet --success "$MARK" \
-        --timeout 120 >/dev/null 2>&1
-    rss+=("$(cat "$WORK/rss")")
+    "$BIN" run "$ami" --console quiet --success "$MARK" --timeout 120 >/dev/null 2>&1 &
+    rss+=("$(peak_rss $!)")
+    wait
 done
 rss_m=$(printf '%s\n' "${rss[@]}" | median)
+# Baselines: the libraries alone (ami-run --version), and libvirt's own virsh starting
+# the same domain XML through the same embedded driver (then destroying it).
+floor=$(/usr/bin/time -f %M "$BIN" --version 2>&1 >/dev/null | tail -1) # no children
+virsh_rss=()
+for _ in $(seq "$ROUNDS"); do
+    qemu-img create -q -f qcow2 -F qcow2 -b "$snapfile" \
+        "$(sed -n "s#.*<source file='\($WORK/v/vol-[^']*\)'.*#\1#p" "$WORK/v/domain.xml")" 1G
+    cp "$WORK/seed.iso" "$WORK/v/seed.iso"
+    virsh -q -c "qemu:///embed?root=$WORK/vroot" "create $WORK/v/domain.xml; destroy $iid0" \
+        >/dev/null 2>&1 &
+    virsh_rss+=("$(peak_rss $!)")
+    wait
+done
+virsh_m=$(printf '%s\n' "${virsh_rss[@]}" | median)
 
 say "5/6 4 parallel runs vs 1"
 one=() four=()
@@ -134,29 +204,46 @@ for _ in $(seq "$ROUNDS"); do
 done
 one_m=$(printf '%s\n' "${one[@]}" | median)
 four_m=$(printf '%s\n' "${four[@]}" | median)
+rone=() rfour=()
+for _ in $(seq "$ROUNDS"); do
+    rone+=("$(raw_parallel 1)")
+    rfour+=("$(raw_parallel 4)")
+done
+rone_m=$(printf '%s\n' "${rone[@]}" | median)
+rfour_m=$(printf '%s\n' "${rfour[@]}" | median)
 
 say "6/6 importing a 2 GiB sparse raw disk vs qemu-img convert"
 truncate -s 2G "$WORK/big.raw"
 head -c 256M /dev/urandom | dd of="$WORK/big.raw" bs=1M seek=512 conv=notrunc status=none
-imp=() conv=()
+imp=() conv=() same=()
 for _ in $(seq "$ROUNDS"); do
     rm -f "$WORK/conv.qcow2"
     t=$(now)
     qemu-img convert -f raw -O qcow2 "$WORK/big.raw" "$WORK/conv.qcow2"
     conv+=("$(elapsed "$t")")
+    # The same work import-snapshot does: convert, SHA-256 of the result, fsync.
+    rm -f "$WORK/conv.qcow2"
+    t=$(now)
+    qemu-img convert -f raw -O qcow2 "$WORK/big.raw" "$WORK/conv.qcow2"
+    openssl dgst -sha256 "$WORK/conv.qcow2" >/dev/null
+    sync "$WORK/conv.qcow2"
+    same+=("$(elapsed "$t")")
     t=$(now)
     id=$("$BIN" import-snapshot --disk-image "$WORK/big.raw" | jq -r .SnapshotId)
     imp+=("$(elapsed "$t")")
     "$BIN" delete-snapshot --snapshot-id "$id" >/dev/null
 done
 conv_m=$(printf '%s\n' "${conv[@]}" | median)
+same_m=$(printf '%s\n' "${same[@]}" | median)
 imp_m=$(printf '%s\n' "${imp[@]}" | median)
 
 verdict() { # verdict VALUE GOAL (lower is better)
     if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo "met"; else echo "**missed**"; fi
 }
 r1=$(ratio "$ami_m" "$raw_m"); r3=$(ratio "$big_m" "$small_m"); r5=$(ratio "$four_m" "$one_m")
-r6=$(ratio "$imp_m" "$conv_m"); l_ms=$(printf '%.0f' "$(echo "$launch_m * 1000" | bc -l)")
+r6=$(ratio "$imp_m" "$conv_m"); r1c=$(ratio "$ami_m" "$raws_m"); r5b=$(ratio "$rfour_m" "$rone_m")
+r6b=$(ratio "$imp_m" "$same_m"); mib() { printf '%.1f' "$(echo "$1 / 1024" | bc -l)"; }
+r4b=$(ratio "$rss_m" "$virsh_m"); l_ms=$(printf '%.0f' "$(echo "$launch_m * 1000" | bc -l)")
 rss_mib=$(printf '%.1f' "$(echo "$rss_m / 1024" | bc -l)")
 cat >"$OUT_MD.new" <<MD
 # Performance
@@ -170,17 +257,24 @@ cloud kernel, busybox); "boot" is the time until its console prints \`$MARK\`.
 | # | comparison | ami-run | baseline | ratio | goal | |
 |---|---|---|---|---|---|---|
 | 1 | time to the success marker vs raw \`qemu-system-x86_64\` (same disk, firmware, TCG) | $(fmt "$ami_m") s | $(fmt "$raw_m") s | $(fmt "$r1")× | ≤ 1.10× | $(verdict "$r1" 1.10) |
+| 1c | the same, vs raw QEMU given the same devices (seed CD-ROM, NIC, RNG) | $(fmt "$ami_m") s | $(fmt "$raws_m") s | $(fmt "$r1c")× | – | |
 | 1b | teardown: verdict → command exit (destroy, cleanup) | $(fmt "$teardown_m") s | – | – | – | |
 | 2 | launch overhead: command start → QEMU process start (warm) | $l_ms ms | – | – | ≤ 150 ms | $(verdict "$l_ms" 150) |
 | 3 | boot with VolumeSize 1 TiB vs 1 GiB | $(fmt "$big_m") s | $(fmt "$small_m") s | $(fmt "$r3")× | ≤ 1.05× | $(verdict "$r3" 1.05) |
 | 3b | disk space of the 1 TiB root overlay after boot | ${big_du} KiB | – | – | sparse | |
 | 4 | peak RSS of \`ami-run run\` during a boot | $rss_mib MiB | – | – | ≤ 20 MiB | $(verdict "$rss_mib" 20) |
+| 4b | peak RSS vs libvirt's \`virsh\` starting the same domain XML through the same embedded driver | $rss_mib MiB | $(mib "$virsh_m") MiB | $(fmt "$r4b")× | – | |
+| 4c | RSS of \`ami-run --version\`: the linked libraries alone (libvirt, GLib, OpenSSL, …) | $(mib "$floor") MiB | – | – | – | |
 | 5 | 4 parallel runs vs 1 run, wall time (command start → exit) | $(fmt "$four_m") s | $(fmt "$one_m") s | $(fmt "$r5")× | ≤ 2.2× | $(verdict "$r5" 2.2) |
+| 5b | raw QEMU: 4 guests (same devices) vs 1, time until every marker | $(fmt "$rfour_m") s | $(fmt "$rone_m") s | $(fmt "$r5b")× | – | |
 | 6 | \`import-snapshot\` of a 2 GiB sparse raw (256 MiB data) vs \`qemu-img convert -O qcow2\` | $(fmt "$imp_m") s | $(fmt "$conv_m") s | $(fmt "$r6")× | ≤ 1.2× | $(verdict "$r6" 1.2) |
+| 6b | the same import vs the same work by hand: convert, \`openssl dgst -sha256\`, \`sync FILE\` | $(fmt "$imp_m") s | $(fmt "$same_m") s | $(fmt "$r6b")× | – | |
 
-Raw samples (s): raw $(echo "${raw[@]}"); ami-run $(echo "${ami_t[@]}"); launch $(echo "${launch[@]}");
+Raw samples (s): raw $(echo "${raw[@]}"); raw, same devices $(echo "${raws[@]}"); ami-run $(echo "${ami_t[@]}"); launch $(echo "${launch[@]}");
 1 GiB $(echo "${small[@]}"); 1 TiB $(echo "${big[@]}"); one $(echo "${one[@]}"); four $(echo "${four[@]}");
-convert $(echo "${conv[@]}"); import $(echo "${imp[@]}"); RSS KiB $(echo "${rss[@]}").
+raw one $(echo "${rone[@]}"); raw four $(echo "${rfour[@]}");
+convert $(echo "${conv[@]}"); convert+sha256+sync $(echo "${same[@]}"); import $(echo "${imp[@]}");
+RSS KiB $(echo "${rss[@]}"); virsh RSS KiB $(echo "${virsh_rss[@]}"); --version RSS KiB $floor.
 MD
 if [ -f "$OUT_MD" ] && grep -q '^## Notes' "$OUT_MD"; then
     sed -n '/^## Notes/,$p' "$OUT_MD" >>"$OUT_MD.new"
