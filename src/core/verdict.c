@@ -51,8 +51,11 @@ static const struct {
     {"cloud-init", "Cloud-init v\\. .* running"},
 };
 
-#define LOGIN_RE "login: "
-#define CLOUD_INIT_FINISHED_RE "Cloud-init v\\. \\S+ finished at"
+/* CSI sequences, other two-byte escapes, and the rest of the C0 controls but \t. */
+static const char ANSI_RE[] =
+    "\\x1b\\[[0-?]*[ -/]*[@-~]|\\x1b[@-Z\\\\-_c]|[\\x00-\\x08\\x0b-\\x1f\\x7f]";
+static const char LOGIN_RE[] = "login: ";
+static const char CLOUD_INIT_FINISHED_RE[] = "Cloud-init v\\. \\S+ finished at";
 
 typedef struct {
     GRegex *re;
@@ -84,12 +87,39 @@ rule_free(gpointer data)
     g_free(r);
 }
 
+/*
+ * The built-in patterns (static strings, keyed by address) are compiled once per
+ * process and shared: JIT-compiling ~30 of them cost more than scanning a whole boot
+ * log, and held fuzz-verdict to 130 inputs a second.  GRegex matching is thread-safe.
+ */
+static GRegex *
+builtin_regex(const char *pattern, GRegexCompileFlags flags)
+{
+    static GMutex lock;
+    static GHashTable *compiled;
+    GRegex *re;
+
+    g_mutex_lock(&lock);
+    if (!compiled)
+        compiled = g_hash_table_new(g_direct_hash, g_direct_equal);
+    if (!(re = g_hash_table_lookup(compiled, pattern))) {
+        re = g_regex_new(pattern, flags | G_REGEX_OPTIMIZE, 0, NULL);
+        g_assert(re); /* a static pattern: tests/unit/test-verdict compiles them all */
+        g_hash_table_insert(compiled, (gpointer)pattern, re);
+    }
+    g_regex_ref(re);
+    g_mutex_unlock(&lock);
+    return re;
+}
+
+/* @option names the user's option for a user pattern; NULL for a built-in one. */
 static gboolean
 add_rule(GPtrArray *rules, const char *pattern, const char *class_id, gboolean soft,
          gboolean prompt, const char *option, GError **error)
 {
     g_autoptr(GError) local = NULL;
-    GRegex *re = g_regex_new(pattern, G_REGEX_OPTIMIZE, 0, &local);
+    GRegex *re = option ? g_regex_new(pattern, G_REGEX_OPTIMIZE, 0, &local)
+                        : builtin_regex(pattern, 0);
     Rule *r;
 
     if (!re) {
@@ -185,9 +215,7 @@ ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
     s->partial = g_string_new(NULL);
     s->until = opts->until;
     g_queue_init(&s->tail);
-    /* CSI sequences, other two-byte escapes, and the rest of the C0 controls but \t. */
-    s->ansi = g_regex_new("\\x1b\\[[0-?]*[ -/]*[@-~]|\\x1b[@-Z\\\\-_c]|[\\x00-\\x08\\x0b-\\x1f\\x7f]",
-                          G_REGEX_OPTIMIZE | G_REGEX_RAW, 0, NULL);
+    s->ansi = builtin_regex(ANSI_RE, G_REGEX_RAW);
     for (guint i = 0; opts->failure && opts->failure[i]; i++) {
         if (!add_rule(s->failures, opts->failure[i], "user-failure-marker", FALSE, TRUE, "--failure",
                       error))
@@ -200,7 +228,7 @@ ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
             return NULL;
     }
     for (guint i = 0; i < G_N_ELEMENTS(stages); i++)
-        g_ptr_array_add(s->stage_res, g_regex_new(stages[i].pattern, G_REGEX_OPTIMIZE, 0, NULL));
+        g_ptr_array_add(s->stage_res, builtin_regex(stages[i].pattern, 0));
     if (!add_success_rules(s, opts, error))
         return NULL;
     return g_steal_pointer(&s);
