@@ -52,6 +52,8 @@ gboolean ami_accel_from_string(const char *s, AmiAccel *ret);
 /* NVMe disks sit on the root bus from this slot up (libvirt fills slots from 1). */
 #define AMI_NVME_FIRST_SLOT 0x10
 #define AMI_NVME_MAX_DISKS 15
+/* The NIC of --ssh-port (also a qemu:commandline device) sits just below them. */
+#define AMI_SSH_NIC_SLOT 0x0f
 
 typedef struct {
     AmiDiskKind kind;

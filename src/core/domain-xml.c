@@ -208,7 +208,10 @@ render_qemu_args(GString *x, const AmiRunPlan *p)
     if (p->ssh_port) {
         g_autofree char *netdev = g_strdup_printf("user,id=ami-net0,hostfwd=tcp:127.0.0.1:%d-:22",
                                                   p->ssh_port);
-        g_autofree char *nic = g_strdup_printf("virtio-net-pci,netdev=ami-net0,mac=%s,romfile=", p->mac);
+        /* An explicit slot, as for NVMe: left to QEMU it takes slot 1, libvirt's. */
+        G_STATIC_ASSERT(AMI_SSH_NIC_SLOT < AMI_NVME_FIRST_SLOT);
+        g_autofree char *nic = g_strdup_printf("virtio-net-pci,netdev=ami-net0,mac=%s,romfile=,"
+                                               "bus=pcie.0,addr=0x%x", p->mac, AMI_SSH_NIC_SLOT);
 
         qemu_arg(x, "-netdev");
         qemu_arg(x, netdev);
