@@ -49,7 +49,9 @@ datasource_list: [ NoCloud, None ]
 # minbase has no locales package: use the locale glibc always has.
 locale: C.UTF-8
 CFG
-    printf 'auto lo\niface lo inet loopback\n' >"$root/etc/network/interfaces"
+    # As Debian's own: cloud-init writes the DHCP fallback into interfaces.d/.
+    printf 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n' \
+        >"$root/etc/network/interfaces"
     rm -rf "$root/var/cache/apt/archives"/*.deb "$root/var/lib/apt/lists"/*
     touch "$rootfs_dir/done"
 fi
