@@ -28,7 +28,8 @@ AmiHypervisor *ami_hypervisor_open_uri(const char *uri, const char *log_path, GE
 
 /**
  * ami_hypervisor_save_caps_cache() - copy the embedded root's capabilities cache to
- * @caps_cache when that is still empty, so the next launch skips the probe.
+ * @caps_cache where it differs (first launch, or libvirt re-probed a changed QEMU), so
+ * the next launch skips the probe.
  */
 void ami_hypervisor_save_caps_cache(AmiHypervisor *hv, const char *caps_cache);
 

@@ -117,9 +117,15 @@ copy_dir_files(const char *from, const char *to)
         g_autofree char *data = NULL;
         gsize len;
 
-        if (g_file_get_contents(src, &data, &len, NULL))
-            g_file_set_contents_full(dst, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                     NULL);
+        g_autofree char *have = NULL;
+        gsize have_len;
+
+        if (!g_file_get_contents(src, &data, &len, NULL))
+            continue;
+        if (g_file_get_contents(dst, &have, &have_len, NULL) && have_len == len &&
+            memcmp(have, data, len) == 0)
+            continue;
+        g_file_set_contents_full(dst, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
     }
 }
 
@@ -173,13 +179,17 @@ ami_hypervisor_open_embedded(const char *root, const char *caps_cache, const cha
     return hv;
 }
 
+/*
+ * Whenever libvirt probed QEMU again (the store's copy was missing, or stale after an
+ * upgrade of QEMU, libvirt or the kernel), its new cache replaces the store's: kept
+ * only when empty, a stale copy made every later run probe for seconds.
+ */
 void
 ami_hypervisor_save_caps_cache(AmiHypervisor *hv, const char *caps_cache)
 {
     g_autofree char *caps = NULL;
-    g_autoptr(GDir) have = g_dir_open(caps_cache, 0, NULL);
 
-    if (!hv->root || (have && g_dir_read_name(have)))
+    if (!hv->root)
         return;
     caps = g_build_filename(hv->root, "cache", "qemu", "capabilities", NULL);
     copy_dir_files(caps, caps_cache);

@@ -34,8 +34,16 @@ boot 0 "$ami" --user-data "$WORK/ud.gz" --success 'ami-run-tiny: ready' --timeou
 contains "$OUT" "user-data sha256 $(sha256sum "$WORK/ud.gz" | cut -d' ' -f1)"
 ok "gzip user data arrives byte-exact"
 
+# A capabilities cache libvirt finds stale (as after a QEMU upgrade: another ctime) is
+# replaced by its new probe; kept, every later run would probe again.
+caps=$(ls "$STORE"/cache/qemu-capabilities/*.xml 2>/dev/null | head -1)
+[ -n "$caps" ] || fail "no capabilities cache in the store after a boot"
+sed -i 's|<qemuctime>[0-9]*</qemuctime>|<qemuctime>1</qemuctime>|' "$caps"
+grep -q '<qemuctime>1</qemuctime>' "$caps" || fail "no <qemuctime> in $caps"
+
 # Permissions while an instance runs.
 run 0 run "$ami" --detach
+! grep -q '<qemuctime>1</qemuctime>' "$caps" || fail "the stale capabilities cache was kept"
 IID=$(jq -r '.Instances[0].InstanceId' <<<"$OUT")
 for d in "$STORE" "$STORE/instances" "$STORE/instances/$IID" "$STORE/snapshots" "$STORE/images"; do
     [ "$(stat -c %a "$d")" = 700 ] || fail "$d is $(stat -c %a "$d"), not 700"
