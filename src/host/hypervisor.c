@@ -20,7 +20,8 @@ struct AmiHypervisor {
     gint gone;       /* atomic: the STOPPED event arrived: libvirt has finished the stop */
     gint quit;       /* atomic: ask the event thread to end */
     GThread *events;
-    GPtrArray *waiters;   /* GThread: each reaps one adopted daemon (see adopt_daemons) */
+    GPtrArray *waiters;   /* GThread: each reaps one adopted daemon (see adopt_daemon) */
+    gint started;         /* atomic: virDomainCreateXML returned (see reap_during_start) */
     int wake_timer;
 };
 
@@ -222,9 +223,11 @@ wait_daemon(gpointer data)
     return NULL; /* reaped, or ECHILD: not ours after all */
 }
 
+typedef void (*DaemonFunc)(AmiHypervisor *hv, pid_t pid);
+
 /* Every daemon libvirt starts for a domain leaves a pid file under <root>/run. */
 static void
-adopt_daemons(AmiHypervisor *hv, const char *dir, int depth)
+each_daemon(AmiHypervisor *hv, const char *dir, int depth, DaemonFunc fn)
 {
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
@@ -235,16 +238,56 @@ adopt_daemons(AmiHypervisor *hv, const char *dir, int depth)
         gint64 pid;
 
         if (depth > 0 && g_file_test(path, G_FILE_TEST_IS_DIR)) {
-            adopt_daemons(hv, path, depth - 1);
+            each_daemon(hv, path, depth - 1, fn);
             continue;
         }
         if (!g_str_has_suffix(name, ".pid") || !g_file_get_contents(path, &text, NULL, NULL))
             continue;
         pid = g_ascii_strtoll(text, NULL, 10);
         if (pid > 1 && pid <= G_MAXINT)
-            g_ptr_array_add(hv->waiters,
-                            g_thread_new("daemon-waiter", wait_daemon, GINT_TO_POINTER((int)pid)));
+            fn(hv, (pid_t)pid);
     }
+}
+
+static void
+adopt_daemon(AmiHypervisor *hv, pid_t pid)
+{
+    g_ptr_array_add(hv->waiters, g_thread_new("daemon-waiter", wait_daemon, GINT_TO_POINTER(pid)));
+}
+
+/* A daemon of ours that already exited: reap it, so that libvirt sees its pid gone. */
+static void
+reap_if_dead(AmiHypervisor *hv, pid_t pid)
+{
+    char path[32];
+    g_autofree char *stat = NULL;
+    const char *end;
+
+    (void)hv;
+    g_snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    /* "PID (COMM) STATE PPID …"; COMM may hold anything, so parse after the last ')'. */
+    if (!g_file_get_contents(path, &stat, NULL, NULL) || !(end = strrchr(stat, ')')) ||
+        !g_str_has_prefix(end, ") Z ") || g_ascii_strtoll(end + 4, NULL, 10) != getpid())
+        return;
+    (void)waitpid(pid, NULL, WNOHANG);
+}
+
+/*
+ * While libvirt starts the domain: a daemon that dies at once (QEMU refusing its
+ * command line or its memory) is ours to reap, and libvirt's cleanup waits for its pid
+ * to be gone: 45 s, then a forced kill, had we waited until the start returned.
+ */
+static gpointer
+reap_during_start(gpointer data)
+{
+    AmiHypervisor *hv = data;
+    g_autofree char *run = g_build_filename(hv->root, "run", NULL);
+
+    while (!g_atomic_int_get(&hv->started)) {
+        each_daemon(hv, run, 3, reap_if_dead);
+        g_usleep(20 * 1000);
+    }
+    return NULL;
 }
 
 /* Load QEMU's capabilities for this domain now, so no probe runs while we adopt orphans. */
@@ -276,16 +319,22 @@ ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error)
      * capabilities are loaded first: a probe's QEMU must not be adopted, no one would
      * reap it and libvirt would wait for it.  libvirt and GLib reap their own children.
      */
+    GThread *reaper = NULL;
+
     if (hv->root) {
         load_capabilities(hv, xml);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+        g_atomic_int_set(&hv->started, 0);
+        reaper = g_thread_new("start-reaper", reap_during_start, hv);
     }
     hv->dom = virDomainCreateXML(hv->conn, xml, 0);
     if (hv->root) {
         g_autofree char *run = g_build_filename(hv->root, "run", NULL);
 
+        g_atomic_int_set(&hv->started, 1);
+        g_thread_join(reaper);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0); /* the adopted stay ours */
-        adopt_daemons(hv, run, 3);
+        each_daemon(hv, run, 3, adopt_daemon);
     }
     if (!hv->dom)
         return virt_failed(error, "cannot start the domain");
