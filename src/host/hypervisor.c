@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE /* getdents64 */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
@@ -20,8 +24,7 @@ struct AmiHypervisor {
     gint gone;       /* atomic: the STOPPED event arrived: libvirt has finished the stop */
     gint quit;       /* atomic: ask the event thread to end */
     GThread *events;
-    GPtrArray *waiters;   /* GThread: each reaps one adopted daemon (see adopt_daemon) */
-    gint started;         /* atomic: virDomainCreateXML returned (see reap_during_start) */
+    GPtrArray *waiters;   /* GThread: each reaps one adopted daemon (see adopt_daemons) */
     int wake_timer;
 };
 
@@ -223,11 +226,11 @@ wait_daemon(gpointer data)
     return NULL; /* reaped, or ECHILD: not ours after all */
 }
 
-typedef void (*DaemonFunc)(AmiHypervisor *hv, pid_t pid);
+static gint start_done; /* atomic: virDomainCreateXML returned (see reap_during_start) */
 
 /* Every daemon libvirt starts for a domain leaves a pid file under <root>/run. */
 static void
-each_daemon(AmiHypervisor *hv, const char *dir, int depth, DaemonFunc fn)
+adopt_daemons(AmiHypervisor *hv, const char *dir, int depth)
 {
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
@@ -238,38 +241,94 @@ each_daemon(AmiHypervisor *hv, const char *dir, int depth, DaemonFunc fn)
         gint64 pid;
 
         if (depth > 0 && g_file_test(path, G_FILE_TEST_IS_DIR)) {
-            each_daemon(hv, path, depth - 1, fn);
+            adopt_daemons(hv, path, depth - 1);
             continue;
         }
         if (!g_str_has_suffix(name, ".pid") || !g_file_get_contents(path, &text, NULL, NULL))
             continue;
         pid = g_ascii_strtoll(text, NULL, 10);
         if (pid > 1 && pid <= G_MAXINT)
-            fn(hv, (pid_t)pid);
+            g_ptr_array_add(hv->waiters,
+                            g_thread_new("daemon-waiter", wait_daemon, GINT_TO_POINTER((int)pid)));
     }
 }
 
-static void
-adopt_daemon(AmiHypervisor *hv, pid_t pid)
+/*
+ * The start-time reaper runs while libvirt forks QEMU's helpers, and their children
+ * allocate before exec: it must never hold an allocator lock (ASan's is not fork-safe;
+ * a child forked mid-malloc deadlocked in opendir).  So: syscalls and stack buffers.
+ */
+static gboolean
+join_path(char *out, size_t size, const char *dir, const char *name)
 {
-    g_ptr_array_add(hv->waiters, g_thread_new("daemon-waiter", wait_daemon, GINT_TO_POINTER(pid)));
+    size_t d = strlen(dir), n = strlen(name);
+
+    if (d + 1 + n + 1 > size)
+        return FALSE;
+    memcpy(out, dir, d);
+    out[d] = '/';
+    memcpy(out + d + 1, name, n + 1);
+    return TRUE;
+}
+
+static ssize_t
+read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, size - 1);
+    close(fd);
+    if (n >= 0)
+        buf[n] = '\0';
+    return n;
 }
 
 /* A daemon of ours that already exited: reap it, so that libvirt sees its pid gone. */
 static void
-reap_if_dead(AmiHypervisor *hv, pid_t pid)
+reap_if_dead(const char *pid_file)
 {
-    char path[32];
-    g_autofree char *stat = NULL;
+    char text[32], path[32], stat[512];
     const char *end;
+    long pid;
 
-    (void)hv;
-    g_snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    /* "PID (COMM) STATE PPID …"; COMM may hold anything, so parse after the last ')'. */
-    if (!g_file_get_contents(path, &stat, NULL, NULL) || !(end = strrchr(stat, ')')) ||
-        !g_str_has_prefix(end, ") Z ") || g_ascii_strtoll(end + 4, NULL, 10) != getpid())
+    if (read_small(pid_file, text, sizeof text) <= 0 || (pid = strtol(text, NULL, 10)) <= 1 ||
+        pid > G_MAXINT || snprintf(path, sizeof path, "/proc/%ld/stat", pid) >= (int)sizeof path ||
+        read_small(path, stat, sizeof stat) <= 0)
         return;
-    (void)waitpid(pid, NULL, WNOHANG);
+    /* "PID (COMM) STATE PPID …"; COMM may hold anything, so parse after the last ')'. */
+    if ((end = strrchr(stat, ')')) && strncmp(end, ") Z ", 4) == 0 &&
+        strtol(end + 4, NULL, 10) == getpid())
+        (void)waitpid((pid_t)pid, NULL, WNOHANG);
+}
+
+static void
+reap_dead_in(const char *dir, int depth)
+{
+    _Alignas(struct dirent64) char buf[2048];
+    char path[PATH_MAX];
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return;
+    while ((n = getdents64(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t off = 0; off < n;) {
+            const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+            size_t len = strlen(e->d_name);
+
+            off += e->d_reclen;
+            if (e->d_name[0] == '.' || !join_path(path, sizeof path, dir, e->d_name))
+                continue;
+            if (len > 4 && strcmp(e->d_name + len - 4, ".pid") == 0)
+                reap_if_dead(path);
+            else if (depth > 0 && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN))
+                reap_dead_in(path, depth - 1);
+        }
+    }
+    close(fd);
 }
 
 /*
@@ -280,11 +339,10 @@ reap_if_dead(AmiHypervisor *hv, pid_t pid)
 static gpointer
 reap_during_start(gpointer data)
 {
-    AmiHypervisor *hv = data;
-    g_autofree char *run = g_build_filename(hv->root, "run", NULL);
+    const char *run = data;
 
-    while (!g_atomic_int_get(&hv->started)) {
-        each_daemon(hv, run, 3, reap_if_dead);
+    while (!g_atomic_int_get(&start_done)) {
+        reap_dead_in(run, 3);
         g_usleep(20 * 1000);
     }
     return NULL;
@@ -319,22 +377,21 @@ ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error)
      * capabilities are loaded first: a probe's QEMU must not be adopted, no one would
      * reap it and libvirt would wait for it.  libvirt and GLib reap their own children.
      */
+    g_autofree char *run = hv->root ? g_build_filename(hv->root, "run", NULL) : NULL;
     GThread *reaper = NULL;
 
     if (hv->root) {
         load_capabilities(hv, xml);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
-        g_atomic_int_set(&hv->started, 0);
-        reaper = g_thread_new("start-reaper", reap_during_start, hv);
+        g_atomic_int_set(&start_done, 0);
+        reaper = g_thread_new("start-reaper", reap_during_start, run);
     }
     hv->dom = virDomainCreateXML(hv->conn, xml, 0);
     if (hv->root) {
-        g_autofree char *run = g_build_filename(hv->root, "run", NULL);
-
-        g_atomic_int_set(&hv->started, 1);
+        g_atomic_int_set(&start_done, 1);
         g_thread_join(reaper);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0); /* the adopted stay ours */
-        each_daemon(hv, run, 3, adopt_daemon);
+        adopt_daemons(hv, run, 3);
     }
     if (!hv->dom)
         return virt_failed(error, "cannot start the domain");
