@@ -258,19 +258,6 @@ adopt_daemons(AmiHypervisor *hv, const char *dir, int depth)
  * allocate before exec: it must never hold an allocator lock (ASan's is not fork-safe;
  * a child forked mid-malloc deadlocked in opendir).  So: syscalls and stack buffers.
  */
-static gboolean
-join_path(char *out, size_t size, const char *dir, const char *name)
-{
-    size_t d = strlen(dir), n = strlen(name);
-
-    if (d + 1 + n + 1 > size)
-        return FALSE;
-    memcpy(out, dir, d);
-    out[d] = '/';
-    memcpy(out + d + 1, name, n + 1);
-    return TRUE;
-}
-
 static ssize_t
 read_small(const char *path, char *buf, size_t size)
 {
@@ -320,7 +307,8 @@ reap_dead_in(const char *dir, int depth)
             size_t len = strlen(e->d_name);
 
             off += e->d_reclen;
-            if (e->d_name[0] == '.' || !join_path(path, sizeof path, dir, e->d_name))
+            if (e->d_name[0] == '.' ||
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
                 continue;
             if (len > 4 && strcmp(e->d_name + len - 4, ".pid") == 0)
                 reap_if_dead(path);
