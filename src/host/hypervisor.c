@@ -24,7 +24,7 @@ struct AmiHypervisor {
     gint gone;       /* atomic: the STOPPED event arrived: libvirt has finished the stop */
     gint quit;       /* atomic: ask the event thread to end */
     GThread *events;
-    GPtrArray *waiters;   /* GThread: each reaps one adopted daemon (see adopt_daemons) */
+    GPtrArray *waiters;   /* GThread: each reaps one adopted daemon (see adopt_daemon) */
     int wake_timer;
 };
 
@@ -119,17 +119,16 @@ copy_dir_files(const char *from, const char *to)
         g_autofree char *src = g_build_filename(from, name, NULL);
         g_autofree char *dst = g_build_filename(to, name, NULL);
         g_autofree char *data = NULL;
-        gsize len;
-
         g_autofree char *have = NULL;
-        gsize have_len;
+        gsize len, have_len;
 
         if (!g_file_get_contents(src, &data, &len, NULL))
             continue;
         if (g_file_get_contents(dst, &have, &have_len, NULL) && have_len == len &&
             memcmp(have, data, len) == 0)
-            continue;
-        g_file_set_contents_full(dst, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+            continue; /* unchanged: no rewrite */
+        g_file_set_contents_full(dst, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                 NULL);
     }
 }
 
@@ -226,35 +225,8 @@ wait_daemon(gpointer data)
     return NULL; /* reaped, or ECHILD: not ours after all */
 }
 
-static gint start_done; /* atomic: virDomainCreateXML returned (see reap_during_start) */
-
-/* Every daemon libvirt starts for a domain leaves a pid file under <root>/run. */
-static void
-adopt_daemons(AmiHypervisor *hv, const char *dir, int depth)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_autofree char *text = NULL;
-        gint64 pid;
-
-        if (depth > 0 && g_file_test(path, G_FILE_TEST_IS_DIR)) {
-            adopt_daemons(hv, path, depth - 1);
-            continue;
-        }
-        if (!g_str_has_suffix(name, ".pid") || !g_file_get_contents(path, &text, NULL, NULL))
-            continue;
-        pid = g_ascii_strtoll(text, NULL, 10);
-        if (pid > 1 && pid <= G_MAXINT)
-            g_ptr_array_add(hv->waiters,
-                            g_thread_new("daemon-waiter", wait_daemon, GINT_TO_POINTER((int)pid)));
-    }
-}
-
 /*
- * The start-time reaper runs while libvirt forks QEMU's helpers, and their children
+ * The pid-file walk also runs while libvirt forks QEMU's helpers, whose children
  * allocate before exec: it must never hold an allocator lock (ASan's is not fork-safe;
  * a child forked mid-malloc deadlocked in opendir).  So: syscalls and stack buffers.
  */
@@ -273,31 +245,17 @@ read_small(const char *path, char *buf, size_t size)
     return n;
 }
 
-/* A daemon of ours that already exited: reap it, so that libvirt sees its pid gone. */
-static void
-reap_if_dead(const char *pid_file)
-{
-    char text[32], path[32], stat[512];
-    const char *end;
-    long pid;
+typedef void (*DaemonFunc)(pid_t pid, gpointer data);
 
-    if (read_small(pid_file, text, sizeof text) <= 0 || (pid = strtol(text, NULL, 10)) <= 1 ||
-        pid > G_MAXINT || snprintf(path, sizeof path, "/proc/%ld/stat", pid) >= (int)sizeof path ||
-        read_small(path, stat, sizeof stat) <= 0)
-        return;
-    /* "PID (COMM) STATE PPID …"; COMM may hold anything, so parse after the last ')'. */
-    if ((end = strrchr(stat, ')')) && strncmp(end, ") Z ", 4) == 0 &&
-        strtol(end + 4, NULL, 10) == getpid())
-        (void)waitpid((pid_t)pid, NULL, WNOHANG);
-}
-
+/* Every daemon libvirt starts for a domain leaves a pid file under <root>/run. */
 static void
-reap_dead_in(const char *dir, int depth)
+each_daemon(const char *dir, int depth, DaemonFunc fn, gpointer data)
 {
     _Alignas(struct dirent64) char buf[2048];
-    char path[PATH_MAX];
+    char path[PATH_MAX], text[32];
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     ssize_t n;
+    long pid;
 
     if (fd < 0)
         return;
@@ -310,14 +268,47 @@ reap_dead_in(const char *dir, int depth)
             if (e->d_name[0] == '.' ||
                 snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
                 continue;
-            if (len > 4 && strcmp(e->d_name + len - 4, ".pid") == 0)
-                reap_if_dead(path);
-            else if (depth > 0 && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN))
-                reap_dead_in(path, depth - 1);
+            if (len > 4 && strcmp(e->d_name + len - 4, ".pid") == 0) {
+                if (read_small(path, text, sizeof text) > 0 &&
+                    (pid = strtol(text, NULL, 10)) > 1 && pid <= G_MAXINT)
+                    fn((pid_t)pid, data);
+            } else if (depth > 0 && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)) {
+                each_daemon(path, depth - 1, fn, data);
+            }
         }
     }
     close(fd);
 }
+
+static void
+adopt_daemon(pid_t pid, gpointer data)
+{
+    AmiHypervisor *hv = data;
+
+    g_ptr_array_add(hv->waiters, g_thread_new("daemon-waiter", wait_daemon, GINT_TO_POINTER(pid)));
+}
+
+/* A daemon of ours that already exited: reap it, so that libvirt sees its pid gone. */
+static void
+reap_if_dead(pid_t pid, gpointer data)
+{
+    char path[32], stat[512];
+    const char *end;
+
+    (void)data;
+    if (snprintf(path, sizeof path, "/proc/%d/stat", (int)pid) >= (int)sizeof path ||
+        read_small(path, stat, sizeof stat) <= 0)
+        return;
+    /* "PID (COMM) STATE PPID …"; COMM may hold anything, so parse after the last ')'. */
+    if ((end = strrchr(stat, ')')) && strncmp(end, ") Z ", 4) == 0 &&
+        strtol(end + 4, NULL, 10) == getpid())
+        (void)waitpid(pid, NULL, WNOHANG);
+}
+
+typedef struct {
+    const char *run; /* <root>/run */
+    gint done;       /* atomic: virDomainCreateXML returned */
+} StartReaper;
 
 /*
  * While libvirt starts the domain: a daemon that dies at once (QEMU refusing its
@@ -327,10 +318,10 @@ reap_dead_in(const char *dir, int depth)
 static gpointer
 reap_during_start(gpointer data)
 {
-    const char *run = data;
+    StartReaper *sr = data;
 
-    while (!g_atomic_int_get(&start_done)) {
-        reap_dead_in(run, 3);
+    while (!g_atomic_int_get(&sr->done)) {
+        each_daemon(sr->run, 3, reap_if_dead, NULL);
         g_usleep(20 * 1000);
     }
     return NULL;
@@ -366,20 +357,20 @@ ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error)
      * reap it and libvirt would wait for it.  libvirt and GLib reap their own children.
      */
     g_autofree char *run = hv->root ? g_build_filename(hv->root, "run", NULL) : NULL;
+    StartReaper sr = {.run = run};
     GThread *reaper = NULL;
 
     if (hv->root) {
         load_capabilities(hv, xml);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
-        g_atomic_int_set(&start_done, 0);
-        reaper = g_thread_new("start-reaper", reap_during_start, run);
+        reaper = g_thread_new("start-reaper", reap_during_start, &sr);
     }
     hv->dom = virDomainCreateXML(hv->conn, xml, 0);
     if (hv->root) {
-        g_atomic_int_set(&start_done, 1);
+        g_atomic_int_set(&sr.done, 1);
         g_thread_join(reaper);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0); /* the adopted stay ours */
-        adopt_daemons(hv, run, 3);
+        each_daemon(run, 3, adopt_daemon, hv);
     }
     if (!hv->dom)
         return virt_failed(error, "cannot start the domain");
