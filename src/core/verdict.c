@@ -258,8 +258,11 @@ match_rules(GPtrArray *rules, const char *line, gboolean partial)
 }
 
 static void
-scan_line(AmiVerdictScanner *s, const char *line, gboolean partial, double seconds)
+scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, double seconds)
 {
+    /* GRegex (PCRE2 JIT) must not see invalid UTF-8: it read out of bounds (fuzz-verdict). */
+    g_autofree char *valid = g_utf8_validate(raw, -1, NULL) ? NULL : g_utf8_make_valid(raw, -1);
+    const char *line = valid ? valid : raw;
     const Rule *r;
 
     if (!partial) {
