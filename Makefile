@@ -24,10 +24,13 @@ build: $(BUILD)/CMakeCache.txt
 
 # install deps, build, run every test; clang-tidy; the CLI tests under valgrind; every
 # test but the slow ones (same code paths, minutes of guest time) again under
-# ASan+UBSan; each fuzz target for FUZZ_SECONDS.
+# ASan+UBSan; each fuzz target for FUZZ_SECONDS.  scripts/ctest-gate runs ctest and
+# lists every skipped test or part; under CI=true any skip fails.
+CTEST = scripts/ctest-gate
+
 check: deps
 	$(MAKE) build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(CTEST) $(BUILD) --output-on-failure -j $(JOBS)
 	$(MAKE) lint
 	$(MAKE) check-valgrind
 	$(MAKE) check-asan
@@ -39,15 +42,15 @@ lint: $(BUILD)/CMakeCache.txt
 
 # The CLI tests once more, every ami-run under valgrind memcheck: no definite leaks.
 check-valgrind: build
-	cd $(BUILD) && AMI_RUN_WRAPPER="$(VALGRIND)" ctest -L cli --output-on-failure -j $(JOBS)
+	AMI_RUN_WRAPPER="$(VALGRIND)" $(CTEST) $(BUILD) -L cli --output-on-failure -j $(JOBS)
 
 check-asan:
 	cmake -S . -B $(BUILD_ASAN) -DAMI_RUN_WERROR=ON -DAMI_RUN_SANITIZE=ON \
 	      -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    ctest --output-on-failure -j $(JOBS) -LE slow
+	    $(CTEST) $(BUILD_ASAN) --output-on-failure -j $(JOBS) -LE slow
 
 # libFuzzer targets (clang), each for FUZZ_SECONDS; make check runs them for 60 s each.
 fuzz:

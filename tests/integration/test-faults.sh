@@ -71,7 +71,7 @@ if [ "$(cat /proc/sys/vm/overcommit_memory)" = 0 ] && [ "$mem_kib" -lt $((1 << 3
     assert_clean "$IID"
     ok "QEMU refusing to start: exit 4 with its message after ${took} s; nothing left"
 else
-    echo "SKIP (part): 1 TiB of guest memory may not be refused here: failed-start case not run"
+    skip_part "1 TiB of guest memory may not be refused here (overcommit or a huge host): failed-start case not run"
 fi
 
 # A snapshot changed behind our back: refused before anything boots.
@@ -106,6 +106,6 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$WORK/small" && mount -t tmpfs -o size=24m tm
     [ -z "$(ls -A "$small/instances" 2>/dev/null)" ] || fail "a failed run left an instance"
     ok "no space: import and run fail with exit 4 and leave nothing"
 else
-    echo "SKIP (part): cannot mount a small tmpfs here (not root?): no-space case not run"
+    skip_part "cannot mount a small tmpfs here (not root?): no-space case not run"
 fi
 echo "$PASSED passed, 0 failed"

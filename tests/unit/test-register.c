@@ -79,7 +79,7 @@ test_register_sample_request(void **state)
 
     (void)state;
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        print_message("SKIP: %s is missing\n", path);
+        test_skip_part("test-register", "the shared sample register-image-request.json is missing");
         skip(); /* cmocka longjmps: nothing may be allocated above */
     }
     req = ami_json_load_file(path, &error);
