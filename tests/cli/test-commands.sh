@@ -44,6 +44,7 @@ contains "$ERR" "exactly one of Ebs, VirtualName or NoDevice"
 bad --name n1-image --root-device-name /dev/xvda --block-device-mappings "$(bdm '{"DeviceName":"/dev/../etc","Ebs":{"VolumeSize":1}}')"
 contains "$ERR" "not a block device name"
 bad --name n1-image --root-device-name /dev/xvda --block-device-mappings "$(bdm '{"DeviceName":"sdh","VirtualName":"ephemeral99"}')"
+contains "$ERR" "ami-run: register-image: BlockDeviceMappings[1] (sdh): VirtualName 'ephemeral99' is not ephemeral0"
 bad --name n1-image --root-device-name /dev/xvda --block-device-mappings \
     "[{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"SnapshotId\":\"$snap_a\",\"VolumeSize\":1}}]"
 contains "$ERR" "smaller than snapshot $snap_a (2 GiB)"
@@ -54,6 +55,7 @@ bad --name n1-image --root-device-name /dev/xvda --block-device-mappings '[{"Dev
 contains "$ERR" "--block-device-mappings: line 1, column"
 bad --name 'bad<name>' --root-device-name /dev/xvda \
     --block-device-mappings "[{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"SnapshotId\":\"$snap_a\"}}]"
+contains "$ERR" "ami-run: register-image: Name 'bad<name>' must be 3-128 letters"
 bad --name n1-image --root-device-name /dev/xvda --block-device-mappings \
     "[{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"SnapshotId\":\"snap-0000000000000aaaa\"}},{\"DeviceName\":\"/dev/xvdb\",\"Ebs\":{\"SnapshotId\":\"snap-0000000000000bbbb\"}}]"
 contains "$ERR" "snapshots not in the store: snap-0000000000000aaaa, snap-0000000000000bbbb"
@@ -62,6 +64,7 @@ contains "$ERR" "RootDeviceName is required"
 bad --name n1-image --bogus-flag x
 contains "$ERR" "unknown option '--bogus-flag'"
 bad --from-json "$WORK/nope.json"
+contains "$ERR" "ami-run: register-image: $WORK/nope.json: cannot read the file"
 ok "bad register-image input: exit 2, one line, store unchanged"
 
 # import-image: snapshot + AMI in one step.
@@ -173,21 +176,35 @@ run 0 --output text describe-images
 run 0 describe-images --output table
 contains "$OUT" "| Architecture"
 run 2 describe-images --output yaml
+one_line_error
+contains "$ERR" "ami-run: --output 'yaml' is not one of json, table, text"
+[ -z "$OUT" ] || fail "a refused --output printed: $OUT"
 run 2 frobnicate
-contains "$ERR" "unknown verb"
+one_line_error
+contains "$ERR" "ami-run: unknown verb 'frobnicate' (see 'ami-run --help')"
 run 0 --help
-contains "$OUT" register-image
+contains "$OUT" "Usage: ami-run [--store DIR]"
+contains "$OUT" "  register-image  "
 run 0 describe-images --help
+contains "$OUT" "Usage: ami-run describe-images"
 contains "$OUT" "--filters"
 run 2
-ok "output formats, help, unknown verbs"
+contains "$ERR" "Usage: ami-run [--store DIR]"
+[ -z "$OUT" ] || fail "no verb: usage must go to stderr, got stdout: $OUT"
+ok "output formats, help, unknown verbs: exact messages"
 
-# Store location: --store beats $AMI_RUN_STORE beats XDG_DATA_HOME.
+# Store location: --store beats $AMI_RUN_STORE beats XDG_DATA_HOME; the one not chosen
+# is left exactly as it was.
+before=$(store_digest)
 XDG_DATA_HOME=$WORK/xdg AMI_RUN_STORE= "$AMI_RUN" import-image --disk-image "$WORK/b.raw" >/dev/null
 [ -d "$WORK/xdg/ami-run/images" ] || fail "XDG_DATA_HOME default"
 [ "$(stat -c %a "$WORK/xdg/ami-run")" = 700 ] || fail "store is not 0700"
-"$AMI_RUN" --store "$WORK/flag" import-image --disk-image "$WORK/b.raw" >/dev/null
+[ "$(store_digest)" = "$before" ] || fail "an empty \$AMI_RUN_STORE still wrote to $STORE"
+XDG_DATA_HOME=$WORK/xdg2 "$AMI_RUN" --store "$WORK/flag" import-image --disk-image "$WORK/b.raw" >/dev/null
 [ -d "$WORK/flag/images" ] || fail "--store"
+[ "$(store_digest)" = "$before" ] || fail "--store still wrote to \$AMI_RUN_STORE ($STORE)"
+[ ! -e "$WORK/xdg2" ] || fail "--store still wrote to \$XDG_DATA_HOME"
+[ "$(ls "$WORK/flag/images" | wc -l)" = 1 ] || fail "--store: expected one image in $WORK/flag"
 ok "store location: --store, \$AMI_RUN_STORE, \$XDG_DATA_HOME"
 
 # Found by fuzz-filters: invalid UTF-8 in a filter used to abort inside GLib.

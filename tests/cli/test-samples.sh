@@ -45,13 +45,20 @@ run 0 describe-images --image-ids "$id"
 [ "$(jq -r '.Images[0].BlockDeviceMappings[1].Ebs.VolumeType' <<<"$OUT")" = gp3 ] || fail "gp3 lost"
 ok "register-image-request registers under a new ami- id; tags become Tags"
 
+# Every bad sample the samples README lists exists and is refused: an empty or missing
+# bad/ must not pass for "every bad sample was refused".
+listed=$(sed -n 's/^| `bad\/\([^`]*\.json\)`.*/\1/p' "$SAMPLES/README.md" | sort)
+present=$(cd "$SAMPLES/bad" && ls -- *.json 2>/dev/null | sort || true)
+[ -n "$listed" ] || fail "the samples README lists no bad/ samples"
+[ "$listed" = "$present" ] || fail "bad/ holds '$(echo $present)', the README lists '$(echo $listed)'"
 before=$(store_digest)
-for f in "$SAMPLES"/bad/*.json; do
-    run 2 register-image --from-json "$f"
+for f in $listed; do
+    run 2 register-image --from-json "$SAMPLES/bad/$f"
     one_line_error
-    [ "$(store_digest)" = "$before" ] || fail "store changed after rejecting $f"
+    case "$ERR" in *"cannot read the file"*) fail "bad/$f was not read: $ERR" ;; esac
+    [ "$(store_digest)" = "$before" ] || fail "store changed after rejecting bad/$f"
 done
-ok "every bad sample: exit 2, one line, store unchanged"
+ok "all $(wc -w <<<"$listed") bad samples: exit 2, one line, store unchanged"
 
 run 2 register-image --from-json "$SAMPLES/bad/unknown-architecture.json"
 contains "$ERR" "Architecture 'sparc' is not one of i386, x86_64, arm64"

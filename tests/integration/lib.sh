@@ -36,8 +36,17 @@ tiny_ami() {
     jq -r '.Images[0].ImageId' "$dir/ami.json"
 }
 
+# The sha256 of every snapshot file in the store; fails when there is none, so that two
+# calls can never agree by both being empty.
 snapshot_sums() {
-    sha256sum "$STORE"/snapshots/snap-* | grep -v '\.json$' || true
+    local f sums=""
+    for f in "$STORE"/snapshots/snap-*; do
+        case "$f" in *.json) continue ;; esac
+        [ -f "$f" ] || continue
+        sums+="$(sha256sum "$f")"$'\n'
+    done
+    [ -n "$sums" ] || fail "snapshot_sums: no snapshot in $STORE/snapshots"
+    printf '%s' "$sums"
 }
 
 # boot EXPECTED_RC ARGS...: `ami-run run` with a deadline; stdout (console) in $OUT,

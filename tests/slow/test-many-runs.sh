@@ -30,18 +30,42 @@ left=$(find "$STORE/instances" -name '*.qcow2' -o -name seed.iso -o -name nvram.
 [ -z "$(ls -A "$STORE/tmp" 2>/dev/null)" ] || fail "leftovers in tmp/"
 ok "50 sequential runs in $(($(date +%s) - start)) s ($stalls guest stalls): snapshot unchanged, no disks or seeds left"
 
+# The parallel runs sleep in their user data, so that all four are seen running at once:
+# four records, four instance directories, four libvirt roots, four QEMUs, each QEMU
+# the guest of its own record.
+printf '#!/bin/sh\nsleep 15\n' >"$WORK/sleep.sh"
 pids=()
 for i in 1 2 3 4; do
-    "$AMI_RUN" run "$ami" --console quiet --success 'ami-run-tiny: ready' --timeout 300 \
-        >"$WORK/p$i.out" 2>"$WORK/p$i.err" &
+    "$AMI_RUN" run "$ami" --console quiet --user-data "$WORK/sleep.sh" \
+        --success 'ami-run-tiny: ready' --timeout 300 >"$WORK/p$i.out" 2>"$WORK/p$i.err" &
     pids+=($!)
 done
+deadline=$(($(date +%s) + 120))
+while :; do
+    running=$("$AMI_RUN" describe-instances |
+        jq -c '[.Reservations[].Instances[] | select(.State.Name == "running" and .AmiRun.QemuPid != null)]')
+    [ "$(jq length <<<"$running")" -lt 4 ] || break
+    [ "$(date +%s)" -lt "$deadline" ] || fail "4 parallel runs were never all running: $running"
+    sleep 0.5
+done
+for field in InstanceId AmiRun.Directory AmiRun.LibvirtRoot AmiRun.QemuPid; do
+    [ "$(jq -r ".[].$field" <<<"$running" | sort -u | wc -l)" = 4 ] ||
+        fail "the 4 parallel instances share a $field: $running"
+done
+while read -r iid root qpid; do
+    [ -d "$root" ] || fail "$iid: its libvirt root $root does not exist while it runs"
+    tr '\0' ' ' <"/proc/$qpid/cmdline" | grep -q "guest=$iid" ||
+        fail "$iid: QEMU $qpid is not its guest: $(tr '\0' ' ' <"/proc/$qpid/cmdline" | head -c 200)"
+done < <(jq -r '.[] | "\(.InstanceId) \(.AmiRun.LibvirtRoot) \(.AmiRun.QemuPid)"' <<<"$running")
 for i in 1 2 3 4; do
     wait "${pids[$((i - 1))]}" || fail "parallel run $i failed: $(cat "$WORK/p$i.err")"
     contains "$(cat "$WORK/p$i.err")" "success after"
 done
+for iid in $(jq -r '.[].InstanceId' <<<"$running"); do
+    assert_clean "$iid"
+done
 run 0 prune
 [ "$(jq '.PrunedInstanceIds | length' <<<"$OUT")" = 54 ] || fail "prune: $OUT"
 [ "$(snapshot_sums)" = "$before" ] || fail "the snapshot changed"
-ok "4 parallel runs of the same AMI all succeed"
+ok "4 parallel runs of the same AMI, each its own instance, directory, libvirt root and QEMU, all succeed"
 echo "$PASSED passed, 0 failed"
