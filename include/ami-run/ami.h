@@ -133,6 +133,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiImage, ami_image_free)
 char *ami_device_normalise(const char *device_name, GError **error);
 
 /**
+ * ami_virtual_name_is_valid() - whether @name is an instance store VirtualName EC2
+ * accepts: ephemeral0 … ephemeral23.  FALSE for NULL.
+ */
+gboolean ami_virtual_name_is_valid(const char *name);
+
+/**
  * ami_image_parse() - validate one image object against the EC2 schema and rules
  * (enums, ids, names, tags, block device mappings, root device) and model it.
  * Nothing outside @obj is consulted: snapshot sizes are checked later by

@@ -265,13 +265,13 @@ parse_ebs(json_t *ebs, AmiBdm *bdm, GError **error)
     return TRUE;
 }
 
-static gboolean
-is_ephemeral_name(const char *s)
+gboolean
+ami_virtual_name_is_valid(const char *s)
 {
     guint64 n;
 
     /* ephemeral0 … ephemeral23 (G:block-device-mapping-concepts) */
-    return g_str_has_prefix(s, "ephemeral") && s[9] &&
+    return s && g_str_has_prefix(s, "ephemeral") && s[9] &&
            g_ascii_string_to_unsigned(s + 9, 10, 0, 23, &n, NULL) && s[9] != '+';
 }
 
@@ -316,7 +316,7 @@ parse_bdm(json_t *m, GError **error)
         }
         bdm->kind = AMI_BDM_NO_DEVICE;
     } else if (vname) {
-        if (!is_ephemeral_name(vname)) {
+        if (!ami_virtual_name_is_valid(vname)) {
             ami_error_invalid(error, "VirtualName '%s' is not ephemeral0 … ephemeral23", vname);
             goto fail;
         }

@@ -237,6 +237,13 @@ apply_override(GPtrArray *maps, json_t *o, size_t index, GError **error)
         g_ptr_array_add(maps, m);
     }
     if (vname) {
+        /* plan_disk() reads the number after "ephemeral": only EC2's names get there. */
+        if (!ami_virtual_name_is_valid(vname)) {
+            g_autofree char *shown = g_strescape(vname, NULL);
+
+            return ami_error_invalid(error, "--block-device-mappings[%zu] (%s): VirtualName '%.64s' "
+                          "is not ephemeral0 … ephemeral23", index, name, shown);
+        }
         m->kind = AMI_BDM_EPHEMERAL;
         g_free(m->virtual_name);
         m->virtual_name = g_strdup(vname);
