@@ -36,3 +36,27 @@ run 0 run "$ami" --dry-run --instance-type m5d.large \
 [ "$(jq -r '[.Disks[] | select(.Kind == "ephemeral") | .DeviceName] | join(",")' <<<"$OUT")" = /dev/sdb ] ||
     fail "ephemeral0 on m5d.large is not an ephemeral disk: $OUT"
 ok "run --block-device-mappings: VirtualName other than ephemeral0-23 refused, ephemeral0 planned"
+
+# --- a planted journal: its src must be a staged file of its own work directory --------
+# A journal's dst was checked and its src was not: this moved a file from outside the
+# store into it, exit 0.  And a rename whose file never existed counted as "done".
+echo '{"ImageId":"ami-00000000000000bad","Name":"planted"}' >"$WORK/outside.json"
+plant() { # SRC: a dead command's committed work directory moving SRC to images/
+    mkdir -p "$STORE/tmp/work-planted"
+    : >"$STORE/tmp/work-planted/owner"
+    printf '[{"src": "%s", "dst": "images/ami-00000000000000bad.json"}]' "$1" \
+        >"$STORE/tmp/work-planted/journal.json"
+}
+for src in "$WORK/outside.json" "../../../outside.json" "7"; do
+    plant "$src"
+    run 4 describe-images
+    one_line_error
+    contains "$ERR" "ami-run: describe-images: Journal in '$STORE/tmp/work-planted'"
+    contains "$ERR" "the store is corrupted"
+    [ -f "$WORK/outside.json" ] || fail "the planted journal moved $src"
+    [ ! -e "$STORE/images/ami-00000000000000bad.json" ] || fail "the planted journal wrote an image ($src)"
+    rm -rf "$STORE/tmp/work-planted"
+done
+run 0 describe-images
+[ "$(jq -r '[.Images[].ImageId] | join(",")' <<<"$OUT")" = "$ami" ] || fail "images after the journals: $OUT"
+ok "a planted journal cannot move a file in from outside, nor count a never-staged file as done"
