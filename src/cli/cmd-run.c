@@ -152,17 +152,32 @@ random_mac(void)
     return g_strdup_printf("52:54:00:%02x:%02x:%02x", r & 0xff, (r >> 8) & 0xff, (r >> 16) & 0xff);
 }
 
+/*
+ * Read-only: resolving creates nothing and changes nothing, so a rejected run leaves the
+ * store as it was and --dry-run "creates nothing" even against a missing store.  A dry
+ * run does not take the lock either (taking it may finish another command's journal).
+ */
 static gboolean
-load_image(const Cli *cli, RunCtx *c, const char *image_id, GError **error)
+load_image(const Cli *cli, RunCtx *c, const char *image_id, gboolean dry_run, GError **error)
 {
     g_autoptr(json_t) json = NULL;
+    g_autoptr(GError) local = NULL;
     const char *deprecation;
     g_autoptr(GDateTime) when = NULL;
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 
-    if (!(c->store = cli_open_store(cli, TRUE, error)) || !ami_instances_reap_stale(c->store, error))
+    if (!(c->store = cli_open_store(cli, FALSE, &local))) {
+        g_autofree char *shown = g_strescape(image_id, NULL);
+
+        if (local)
+            g_propagate_error(error, g_steal_pointer(&local));
+        else
+            g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND,
+                        "Image '%.80s' does not exist in the store (there is no store at '%s' yet)",
+                        shown, cli->store_path);
         return FALSE;
-    if (!ami_store_lock(c->store, error))
+    }
+    if (!dry_run && !ami_store_lock(c->store, error))
         return FALSE;
     json = ami_store_load_image(c->store, image_id, error);
     ami_store_unlock(c->store);
@@ -232,7 +247,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     }
     if ((o->user_data || o->user_data_base64) && !(user_data = read_user_data(o, error)))
         return FALSE;
-    if (!load_image(cli, c, o->image_id, error))
+    if (!load_image(cli, c, o->image_id, o->dry_run > 0, error))
         return FALSE;
 
     if (!ami_accel_resolve("", accel, c->image->arch == AMI_ARCH_LAST ? AMI_ARCH_X86_64 : c->image->arch,
@@ -483,6 +498,11 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     Watch w = {.fd = -1};
     gint64 start = g_get_monotonic_time();
 
+    /* Everything is checked: only now may the store change (resolve() reads only). */
+    ami_store_free(c->store);
+    if (!(c->store = cli_open_store(cli, TRUE, error)) || !ami_instances_reap_stale(c->store, error))
+        return FALSE;
+    spec.store = c->store;
     if (!(launch = ami_launch_prepare(&spec, error)))
         return FALSE;
     if (c->accel_note)

@@ -60,3 +60,32 @@ done
 run 0 describe-images
 [ "$(jq -r '[.Images[].ImageId] | join(",")' <<<"$OUT")" = "$ami" ] || fail "images after the journals: $OUT"
 ok "a planted journal cannot move a file in from outside, nor count a never-staged file as done"
+
+# --- run resolves read-only: --dry-run creates nothing, a rejected run changes nothing --
+# run used to create the store and reap stale instances before checking anything.  A
+# stale instance (running, its owner gone) is what a writing command would change.
+iid=i-0123456789abcdef0
+mkdir -p "$STORE/instances/$iid"
+jq -n --arg id "$iid" --arg dir "$STORE/instances/$iid" --arg ami "$ami" \
+    '{InstanceId: $id, ImageId: $ami, State: {Code: 16, Name: "running"},
+      AmiRun: {OwnerPid: 0, Directory: $dir}}' >"$STORE/instances/$iid/instance.json"
+for dry in --dry-run ""; do
+    AMI_RUN_STORE=$WORK/no-store run 2 run "$ami" $dry
+    one_line_error
+    contains "$ERR" "ami-run: run: Image '$ami' does not exist in the store"
+    [ ! -e "$WORK/no-store" ] || fail "run $dry created a missing store"
+done
+before=$(store_digest)
+run 0 run "$ami" --dry-run
+[ "$(jq -r .ImageId <<<"$OUT")" = "$ami" ] || fail "dry-run plan: $OUT"
+[ "$(store_digest)" = "$before" ] || fail "run --dry-run changed the store"
+for dry in --dry-run ""; do
+    refused 2 run ami-0000000000000dead $dry
+    contains "$ERR" "Image 'ami-0000000000000dead' does not exist in the store"
+    refused 2 run "$ami" --instance-type m5.nonesuch $dry
+    contains "$ERR" "unknown instance type 'm5.nonesuch'"
+    refused 2 run "$ami" --memory 12 $dry
+    refused 2 run "$ami" --boot-mode bios $dry
+done
+[ "$(jq -r .State.Code "$STORE/instances/$iid/instance.json")" = 16 ] || fail "a rejected run reaped"
+ok "run --dry-run creates nothing (no store, no reaping); a rejected run leaves the store as it was"
