@@ -14,6 +14,16 @@ run 0 register-image --name refusals-bios --architecture x86_64 --root-device-na
     --block-device-mappings "$root_bdm"
 ami=$(jq -r .ImageId <<<"$OUT")
 
+# plant_stale_instance ID: a running instance whose owner is gone, as a killed run leaves
+# it: any command that writes reaps it (marks it terminated).
+plant_stale_instance() {
+    mkdir -p "$STORE/instances/$1"
+    jq -n --arg id "$1" --arg dir "$STORE/instances/$1" --arg ami "$ami" \
+        '{InstanceId: $id, ImageId: $ami, State: {Code: 16, Name: "running"},
+          AmiRun: {OwnerPid: 0, Directory: $dir, Console: "\($dir)/console.log"}}' \
+        >"$STORE/instances/$1/instance.json"
+}
+
 # refused RC ARGS...: exit RC, one line naming the verb, the store byte-identical.
 refused() {
     local want=$1 before
@@ -65,10 +75,7 @@ ok "a planted journal cannot move a file in from outside, nor count a never-stag
 # run used to create the store and reap stale instances before checking anything.  A
 # stale instance (running, its owner gone) is what a writing command would change.
 iid=i-0123456789abcdef0
-mkdir -p "$STORE/instances/$iid"
-jq -n --arg id "$iid" --arg dir "$STORE/instances/$iid" --arg ami "$ami" \
-    '{InstanceId: $id, ImageId: $ami, State: {Code: 16, Name: "running"},
-      AmiRun: {OwnerPid: 0, Directory: $dir}}' >"$STORE/instances/$iid/instance.json"
+plant_stale_instance "$iid"
 for dry in --dry-run ""; do
     AMI_RUN_STORE=$WORK/no-store run 2 run "$ami" $dry
     one_line_error
@@ -89,3 +96,21 @@ for dry in --dry-run ""; do
 done
 [ "$(jq -r .State.Code "$STORE/instances/$iid/instance.json")" = 16 ] || fail "a rejected run reaped"
 ok "run --dry-run creates nothing (no store, no reaping); a rejected run leaves the store as it was"
+
+# --- --force is stop-instances' only -------------------------------------------------
+# terminate- and start-instances advertised --force and ignored it.  EC2's StartInstances
+# has no Force; terminating here destroys QEMU at once, so a Force would change nothing.
+iid=i-0123456789abcdef1
+plant_stale_instance "$iid"
+for verb in terminate-instances start-instances; do
+    refused 2 "$verb" --instance-ids "$iid" --force
+    contains "$ERR" "ami-run: $verb: unknown option '--force'"
+    run 0 "$verb" --help
+    case "$OUT" in *force*) fail "$verb --help still offers --force: $OUT" ;; esac
+done
+[ "$(jq -r .State.Code "$STORE/instances/$iid/instance.json")" = 16 ] || fail "a refused --force changed $iid"
+run 0 stop-instances --help
+contains "$OUT" "--[no-]force"
+run 0 stop-instances --instance-ids "$iid" --force
+[ "$(jq -r '.StoppingInstances[0].InstanceId' <<<"$OUT")" = "$iid" ] || fail "stop-instances --force: $OUT"
+ok "--force: taken by stop-instances, refused by terminate- and start-instances"
