@@ -572,6 +572,11 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
     }
     if (!cli_require(o.image_id, "image-id", error))
         goto out;
+    if (cli->output == CLI_OUTPUT_XML && o.dry_run <= 0) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--output xml needs --dry-run (it prints the domain XML instead of booting)");
+        goto out;
+    }
     if (o.keep > 0 && o.detach > 0) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                     "give --keep (watch, then leave it running) or --detach (return at once), not both");

@@ -114,3 +114,22 @@ contains "$OUT" "--[no-]force"
 run 0 stop-instances --instance-ids "$iid" --force
 [ "$(jq -r '.StoppingInstances[0].InstanceId' <<<"$OUT")" = "$iid" ] || fail "stop-instances --force: $OUT"
 ok "--force: taken by stop-instances, refused by terminate- and start-instances"
+
+# --- --output xml: only run --dry-run has XML to print --------------------------------
+# Every verb took it and printed JSON; run --output xml without --dry-run booted.
+for argv in "describe-images" "describe-snapshots" "describe-instances" \
+    "import-snapshot --disk-image $WORK/root.raw" "deregister-image --image-id $ami" \
+    "get-console-output --instance-id i-0123456789abcdef0" "prune"; do
+    # shellcheck disable=SC2086 # argv is split on purpose
+    refused 2 --output xml $argv
+    contains "$ERR" "ami-run: ${argv%% *}: --output xml is only for 'run --dry-run'"
+done
+refused 2 run "$ami" --output xml
+contains "$ERR" "ami-run: run: --output xml needs --dry-run"
+[ ! -e "$STORE/instances" ] || [ -z "$(find "$STORE/instances" -name console.log)" ] ||
+    fail "run --output xml started a guest"
+run 0 --output xml run "$ami" --dry-run
+contains "$OUT" "<domain type="
+run 0 run "$ami" --dry-run --output=json
+[ "$(jq -r .ImageId <<<"$OUT")" = "$ami" ] || fail "--output=json dry run: $OUT"
+ok "--output xml: refused outside run --dry-run, which prints the domain XML"
