@@ -96,6 +96,39 @@ parse_memory(const char *value, guint64 *ret, GError **error)
     return TRUE;
 }
 
+/*
+ * Strict base64 (RFC 4648 alphabet, whole groups of 4, at most two '=' of padding at
+ * the end), as EC2 wants UserData; line breaks are skipped, since base64(1) wraps at 76
+ * columns.  g_base64_decode() checks nothing: it would turn a typo into other bytes.
+ */
+static GBytes *
+decode_base64_strict(const char *text, GError **error)
+{
+    g_autoptr(GString) clean = g_string_new(NULL);
+    gsize n, data, len = 0;
+    gboolean valid;
+    guchar *raw;
+
+    for (const char *p = text; *p; p++) {
+        if (*p != '\n' && *p != '\r')
+            g_string_append_c(clean, *p);
+    }
+    n = clean->len;
+    for (data = n; data > 0 && n - data < 2 && clean->str[data - 1] == '='; data--)
+        ;
+    valid = n % 4 == 0;
+    for (gsize i = 0; valid && i < data; i++)
+        valid = g_ascii_isalnum(clean->str[i]) || clean->str[i] == '+' || clean->str[i] == '/';
+    if (!valid) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--user-data-base64 is not valid base64 (A-Z a-z 0-9 + /, groups of 4, "
+                    "'=' padding at the end)");
+        return NULL;
+    }
+    raw = g_base64_decode(clean->str, &len);
+    return g_bytes_new_take(raw, len);
+}
+
 static GBytes *
 read_user_data(const RunOpts *o, GError **error)
 {
@@ -107,10 +140,8 @@ read_user_data(const RunOpts *o, GError **error)
                     "give --user-data or --user-data-base64, not both");
         return NULL;
     }
-    if (o->user_data_base64) {
-        guchar *raw = g_base64_decode(o->user_data_base64, &len);
-        return g_bytes_new_take(raw, len);
-    }
+    if (o->user_data_base64)
+        return decode_base64_strict(o->user_data_base64, error);
     if (!o->user_data)
         return NULL;
     if (strcmp(o->user_data, "-") == 0) {

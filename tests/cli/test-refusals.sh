@@ -133,3 +133,17 @@ contains "$OUT" "<domain type="
 run 0 run "$ami" --dry-run --output=json
 [ "$(jq -r .ImageId <<<"$OUT")" = "$ami" ] || fail "--output=json dry run: $OUT"
 ok "--output xml: refused outside run --dry-run, which prints the domain XML"
+
+# --- --user-data-base64 must be base64 -------------------------------------------------
+# g_base64_decode() checks nothing, so any text became some user data.
+for b in 'not base64!' 'aGVsbG8' 'aGVsbG8=x' 'aGV=sbG8' 'aGVsbG8===' 'aGVs bG8=' 'aGVs-G8='; do
+    refused 2 run "$ami" --dry-run --user-data-base64 "$b"
+    contains "$ERR" "ami-run: run: --user-data-base64 is not valid base64"
+done
+run 0 run "$ami" --dry-run --user-data-base64 "$(printf '#!/bin/sh\necho hi\n' | base64)"
+# What is decoded is what is checked: 16385 bytes, wrapped by base64(1) at 76 columns.
+head -c 16385 /dev/zero | tr '\0' x | base64 >"$WORK/big.b64"
+[ "$(wc -l <"$WORK/big.b64")" -gt 1 ] || fail "base64(1) did not wrap"
+refused 2 run "$ami" --dry-run --user-data-base64 "$(cat "$WORK/big.b64")"
+contains "$ERR" "user data is 16385 bytes; EC2 allows at most 16384"
+ok "--user-data-base64: invalid base64 refused; wrapped base64 decoded and size-checked"
