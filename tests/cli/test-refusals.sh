@@ -147,3 +147,18 @@ head -c 16385 /dev/zero | tr '\0' x | base64 >"$WORK/big.b64"
 refused 2 run "$ami" --dry-run --user-data-base64 "$(cat "$WORK/big.b64")"
 contains "$ERR" "user data is 16385 bytes; EC2 allows at most 16384"
 ok "--user-data-base64: invalid base64 refused; wrapped base64 decoded and size-checked"
+
+# --- get-console-output: a NUL byte does not end the Output ---------------------------
+# The console was read as a C string, so everything after the first NUL was lost.
+iid=i-0123456789abcdef2
+plant_stale_instance "$iid"
+printf 'before\0after \xff end\n' >"$STORE/instances/$iid/console.log"
+run 0 get-console-output --instance-id "$iid"
+[ "$(jq -r .Output <<<"$OUT")" = "$(printf 'before\xef\xbf\xbdafter \xef\xbf\xbd end')" ] ||
+    fail "console Output with a NUL: $(jq .Output <<<"$OUT")"
+# The last 64 KiB, with the NUL inside the window.
+{ head -c 70000 /dev/zero | tr '\0' a; printf 'tail\0end'; } >"$STORE/instances/$iid/console.log"
+run 0 get-console-output --instance-id "$iid"
+[ "$(jq -r '.Output | length' <<<"$OUT")" = 65536 ] || fail "not the last 64 KiB: $(jq -r '.Output | length' <<<"$OUT")"
+[ "$(jq -r '.Output[-8:]' <<<"$OUT")" = "$(printf 'tail\xef\xbf\xbdend')" ] || fail "end of the console: $(jq '.Output[-8:]' <<<"$OUT")"
+ok "get-console-output: NUL bytes become U+FFFD, like invalid UTF-8, and the whole console is kept"
