@@ -148,6 +148,14 @@ gboolean ami_virtual_name_is_valid(const char *name);
 AmiImage *ami_image_parse(json_t *obj, GError **error);
 
 /**
+ * ami_image_check_tpm() - EC2's NitroTPM rule, checked when an image is registered:
+ * TpmSupport v2.0 needs an image that boots UEFI (BootMode uefi or uefi-preferred, or
+ * arm64, which boots nothing else).  Not part of ami_image_parse(), so records stored
+ * before the rule can still be deregistered.  Returns FALSE with AMI_ERROR_INVALID.
+ */
+gboolean ami_image_check_tpm(const AmiImage *image, GError **error);
+
+/**
  * ami_images_from_document() - the image objects of a describe-images document in any
  * of the shapes people save: {"Images":[…]}, an SDK response {"data":{"Images":[…]}},
  * a bare array, or one image object.  Returns a new array of borrowed json_t

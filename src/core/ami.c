@@ -500,6 +500,23 @@ ami_image_parse(json_t *obj, GError **error)
     return g_steal_pointer(&image);
 }
 
+gboolean
+ami_image_check_tpm(const AmiImage *image, GError **error)
+{
+    /* ami-facts §1: arm64 boots UEFI always; x86 boots BIOS unless BootMode says UEFI. */
+    gboolean uefi = image->arch == AMI_ARCH_ARM64 ? image->boot_mode != AMI_BOOT_MODE_LEGACY_BIOS
+                                                   : image->boot_mode == AMI_BOOT_MODE_UEFI ||
+                                                         image->boot_mode == AMI_BOOT_MODE_UEFI_PREFERRED;
+
+    if (!json_string_value(json_object_get(image->json, "TpmSupport")) || uefi)
+        return TRUE;
+    /* G:enable-nitrotpm-prerequisites: "NitroTPM requires that an instance runs in UEFI boot mode". */
+    return ami_error_invalid(error, "TpmSupport v2.0 (NitroTPM) needs UEFI: give BootMode uefi or "
+                   "uefi-preferred (%s boots legacy BIOS)",
+                   image->boot_mode == AMI_BOOT_MODE_LEGACY_BIOS ? "BootMode legacy-bios"
+                                                                : "an x86_64 image without BootMode");
+}
+
 GPtrArray *
 ami_images_from_document(json_t *doc, GError **error)
 {

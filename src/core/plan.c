@@ -428,6 +428,13 @@ plan_machine(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts
     if (plan->secure_boot && plan->firmware != AMI_FIRMWARE_UEFI)
         return ami_error_invalid(error, "--secure-boot needs UEFI; this boot uses legacy BIOS");
     plan->tpm = json_string_value(json_object_get(image->json, "TpmSupport")) != NULL;
+    /* G:enable-nitrotpm-prerequisites: NitroTPM "requires that an instance runs in UEFI boot mode". */
+    if (plan->tpm && plan->firmware != AMI_FIRMWARE_UEFI)
+        return ami_error_invalid(error, "Image %s has TpmSupport v2.0 (NitroTPM), which needs UEFI; "
+                      "this boot uses legacy BIOS (%s)", image->image_id,
+                      opts->boot_mode == AMI_BOOT_MODE_LEGACY_BIOS ? "--boot-mode legacy-bios"
+                      : mode == AMI_BOOT_MODE_LEGACY_BIOS        ? "BootMode legacy-bios"
+                                                                 : "x86_64 without BootMode");
     plan->instance_type = g_strdup(type->name);
     plan->vcpus = opts->vcpus ? opts->vcpus : type->vcpus;
     plan->memory_mib = opts->memory_mib ? opts->memory_mib : type->memory_mib;

@@ -162,3 +162,36 @@ run 0 get-console-output --instance-id "$iid"
 [ "$(jq -r '.Output | length' <<<"$OUT")" = 65536 ] || fail "not the last 64 KiB: $(jq -r '.Output | length' <<<"$OUT")"
 [ "$(jq -r '.Output[-8:]' <<<"$OUT")" = "$(printf 'tail\xef\xbf\xbdend')" ] || fail "end of the console: $(jq '.Output[-8:]' <<<"$OUT")"
 ok "get-console-output: NUL bytes become U+FFFD, like invalid UTF-8, and the whole console is kept"
+
+# --- TpmSupport v2.0 needs UEFI (NitroTPM) ---------------------------------------------
+# A legacy-bios image with TpmSupport got a TPM; EC2 documents that NitroTPM "requires
+# that an instance runs in UEFI boot mode" (G:enable-nitrotpm-prerequisites).
+tpm_reg() { # BOOT-MODE-FLAGS...: the register-image flags of a TPM image with these
+    echo --name "tpm-$RANDOM" --architecture x86_64 --root-device-name /dev/xvda \
+        --tpm-support v2.0 "$@"
+}
+for mode in "--boot-mode legacy-bios" ""; do
+    # shellcheck disable=SC2046,SC2086 # word splitting on purpose
+    refused 2 register-image $(tpm_reg $mode) --block-device-mappings "$root_bdm"
+    contains "$ERR" "ami-run: register-image: TpmSupport v2.0 (NitroTPM) needs UEFI"
+done
+jq -n --arg s "$snap" '{Images: [{ImageId: "ami-0000000000000c0de", Name: "tpm-bios-json",
+    Architecture: "x86_64", BootMode: "legacy-bios", TpmSupport: "v2.0", RootDeviceName: "/dev/xvda",
+    BlockDeviceMappings: [{DeviceName: "/dev/xvda", Ebs: {SnapshotId: $s}}]}]}' >"$WORK/tpm-bios.json"
+refused 2 register-image --from-json "$WORK/tpm-bios.json"
+contains "$ERR" "needs UEFI"
+# shellcheck disable=SC2046 # word splitting on purpose
+run 0 register-image $(tpm_reg --boot-mode uefi) --block-device-mappings "$root_bdm"
+tpm_ami=$(jq -r .ImageId <<<"$OUT")
+run 0 run "$tpm_ami" --dry-run
+[ "$(jq -r '"\(.Firmware) \(.Tpm)"' <<<"$OUT")" = "uefi true" ] || fail "uefi TPM plan: $OUT"
+refused 2 run "$tpm_ami" --dry-run --boot-mode legacy-bios
+contains "$ERR" "ami-run: run: Image $tpm_ami has TpmSupport v2.0 (NitroTPM), which needs UEFI; this boot uses legacy BIOS (--boot-mode legacy-bios)"
+# A record stored before the rule: run refuses it, deregister still removes it.
+jq '.Images[0] + {State: "available", OwnerId: "000000000000", RootDeviceType: "ebs"}' \
+    "$WORK/tpm-bios.json" >"$STORE/images/ami-0000000000000c0de.json"
+refused 2 run ami-0000000000000c0de --dry-run
+contains "$ERR" "this boot uses legacy BIOS (BootMode legacy-bios)"
+run 0 deregister-image --image-id ami-0000000000000c0de
+[ ! -e "$STORE/images/ami-0000000000000c0de.json" ] || fail "the old TPM record was not deregistered"
+ok "TpmSupport v2.0 without UEFI: refused by register-image and run; old records still deregister"
