@@ -133,6 +133,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiImage, ami_image_free)
 char *ami_device_normalise(const char *device_name, GError **error);
 
 /**
+ * ami_virtual_name_is_valid() - whether @name is an instance store VirtualName EC2
+ * accepts: ephemeral0 … ephemeral23.  FALSE for NULL.
+ */
+gboolean ami_virtual_name_is_valid(const char *name);
+
+/**
  * ami_image_parse() - validate one image object against the EC2 schema and rules
  * (enums, ids, names, tags, block device mappings, root device) and model it.
  * Nothing outside @obj is consulted: snapshot sizes are checked later by
@@ -140,6 +146,14 @@ char *ami_device_normalise(const char *device_name, GError **error);
  * one line, naming the member path.  Returns a new AmiImage or NULL.
  */
 AmiImage *ami_image_parse(json_t *obj, GError **error);
+
+/**
+ * ami_image_check_tpm() - EC2's NitroTPM rule, checked when an image is registered:
+ * TpmSupport v2.0 needs an image that boots UEFI (BootMode uefi or uefi-preferred, or
+ * arm64, which boots nothing else).  Not part of ami_image_parse(), so records stored
+ * before the rule can still be deregistered.  Returns FALSE with AMI_ERROR_INVALID.
+ */
+gboolean ami_image_check_tpm(const AmiImage *image, GError **error);
 
 /**
  * ami_images_from_document() - the image objects of a describe-images document in any

@@ -29,7 +29,7 @@ cmd_get_console_output(Cli *cli, int argc, char **argv, GError **error)
     g_autofree char *text = NULL;
     g_autofree char *now = ami_now_iso8601();
     const char *path, *out;
-    gsize len = 0;
+    gsize len = 0, keep;
     gboolean help = FALSE, ok = FALSE;
 
     if (!cli_args_parse(cli, "Show an instance's serial console.", specs, argc, argv, &help, error))
@@ -44,10 +44,15 @@ cmd_get_console_output(Cli *cli, int argc, char **argv, GError **error)
     path = json_string_value(json_object_get(json_object_get(record, "AmiRun"), "Console"));
     if (path)
         g_file_get_contents(path, &text, &len, NULL);
-    out = text ? text + (len > CONSOLE_KEEP ? len - CONSOLE_KEEP : 0) : "";
-    /* Console bytes are not always UTF-8: keep what is, replace the rest. */
+    keep = text ? MIN(len, CONSOLE_KEEP) : 0;
+    out = text ? text + (len - keep) : "";
+    /*
+     * Console bytes are not always UTF-8: keep what is, replace the rest with U+FFFD.
+     * With its length given, g_utf8_make_valid() counts a NUL byte as invalid too, so
+     * it is replaced rather than ending the Output there.
+     */
     {
-        g_autofree char *valid = g_utf8_make_valid(out, -1);
+        g_autofree char *valid = g_utf8_make_valid(out, (gssize)keep);
         result = json_pack("{s:s, s:s, s:s}", "InstanceId", id, "Timestamp", now, "Output", valid);
     }
     cli_print(cli, result);

@@ -96,6 +96,39 @@ parse_memory(const char *value, guint64 *ret, GError **error)
     return TRUE;
 }
 
+/*
+ * Strict base64 (RFC 4648 alphabet, whole groups of 4, at most two '=' of padding at
+ * the end), as EC2 wants UserData; line breaks are skipped, since base64(1) wraps at 76
+ * columns.  g_base64_decode() checks nothing: it would turn a typo into other bytes.
+ */
+static GBytes *
+decode_base64_strict(const char *text, GError **error)
+{
+    g_autoptr(GString) clean = g_string_new(NULL);
+    gsize n, data, len = 0;
+    gboolean valid;
+    guchar *raw;
+
+    for (const char *p = text; *p; p++) {
+        if (*p != '\n' && *p != '\r')
+            g_string_append_c(clean, *p);
+    }
+    n = clean->len;
+    for (data = n; data > 0 && n - data < 2 && clean->str[data - 1] == '='; data--)
+        ;
+    valid = n % 4 == 0;
+    for (gsize i = 0; valid && i < data; i++)
+        valid = g_ascii_isalnum(clean->str[i]) || clean->str[i] == '+' || clean->str[i] == '/';
+    if (!valid) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--user-data-base64 is not valid base64 (A-Z a-z 0-9 + /, groups of 4, "
+                    "'=' padding at the end)");
+        return NULL;
+    }
+    raw = g_base64_decode(clean->str, &len);
+    return g_bytes_new_take(raw, len);
+}
+
 static GBytes *
 read_user_data(const RunOpts *o, GError **error)
 {
@@ -107,10 +140,8 @@ read_user_data(const RunOpts *o, GError **error)
                     "give --user-data or --user-data-base64, not both");
         return NULL;
     }
-    if (o->user_data_base64) {
-        guchar *raw = g_base64_decode(o->user_data_base64, &len);
-        return g_bytes_new_take(raw, len);
-    }
+    if (o->user_data_base64)
+        return decode_base64_strict(o->user_data_base64, error);
     if (!o->user_data)
         return NULL;
     if (strcmp(o->user_data, "-") == 0) {
@@ -152,17 +183,32 @@ random_mac(void)
     return g_strdup_printf("52:54:00:%02x:%02x:%02x", r & 0xff, (r >> 8) & 0xff, (r >> 16) & 0xff);
 }
 
+/*
+ * Read-only: resolving creates nothing and changes nothing, so a rejected run leaves the
+ * store as it was and --dry-run "creates nothing" even against a missing store.  A dry
+ * run does not take the lock either (taking it may finish another command's journal).
+ */
 static gboolean
-load_image(const Cli *cli, RunCtx *c, const char *image_id, GError **error)
+load_image(const Cli *cli, RunCtx *c, const char *image_id, gboolean dry_run, GError **error)
 {
     g_autoptr(json_t) json = NULL;
+    g_autoptr(GError) local = NULL;
     const char *deprecation;
     g_autoptr(GDateTime) when = NULL;
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 
-    if (!(c->store = cli_open_store(cli, TRUE, error)) || !ami_instances_reap_stale(c->store, error))
+    if (!(c->store = cli_open_store(cli, FALSE, &local))) {
+        g_autofree char *shown = g_strescape(image_id, NULL);
+
+        if (local)
+            g_propagate_error(error, g_steal_pointer(&local));
+        else
+            g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND,
+                        "Image '%.80s' does not exist in the store (there is no store at '%s' yet)",
+                        shown, cli->store_path);
         return FALSE;
-    if (!ami_store_lock(c->store, error))
+    }
+    if (!dry_run && !ami_store_lock(c->store, error))
         return FALSE;
     json = ami_store_load_image(c->store, image_id, error);
     ami_store_unlock(c->store);
@@ -232,7 +278,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     }
     if ((o->user_data || o->user_data_base64) && !(user_data = read_user_data(o, error)))
         return FALSE;
-    if (!load_image(cli, c, o->image_id, error))
+    if (!load_image(cli, c, o->image_id, o->dry_run > 0, error))
         return FALSE;
 
     if (!ami_accel_resolve("", accel, c->image->arch == AMI_ARCH_LAST ? AMI_ARCH_X86_64 : c->image->arch,
@@ -483,6 +529,11 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     Watch w = {.fd = -1};
     gint64 start = g_get_monotonic_time();
 
+    /* Everything is checked: only now may the store change (resolve() reads only). */
+    ami_store_free(c->store);
+    if (!(c->store = cli_open_store(cli, TRUE, error)) || !ami_instances_reap_stale(c->store, error))
+        return FALSE;
+    spec.store = c->store;
     if (!(launch = ami_launch_prepare(&spec, error)))
         return FALSE;
     if (c->accel_note)
@@ -552,6 +603,11 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
     }
     if (!cli_require(o.image_id, "image-id", error))
         goto out;
+    if (cli->output == CLI_OUTPUT_XML && o.dry_run <= 0) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--output xml needs --dry-run (it prints the domain XML instead of booting)");
+        goto out;
+    }
     if (o.keep > 0 && o.detach > 0) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                     "give --keep (watch, then leave it running) or --detach (return at once), not both");

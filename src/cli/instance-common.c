@@ -143,10 +143,10 @@ cli_instances_change(Cli *cli, CliInstanceAction action, int argc, char **argv, 
         "Start stopped instances again, from their disks, under a new supervisor.",
     };
     char **ids = NULL;
-    int force = 0;
-    const ArgSpec specs[] = {
+    int force = -1;
+    ArgSpec specs[] = {
         {"instance-ids", ARG_LIST, &ids, "i-…", "the instances"},
-        {"force", ARG_BOOL, &force, NULL, "stop-instances: power off now, without ACPI"},
+        {"force", ARG_BOOL, &force, NULL, "power off now, without the ACPI grace period"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
     g_autoptr(AmiStore) store = NULL;
@@ -154,6 +154,13 @@ cli_instances_change(Cli *cli, CliInstanceAction action, int argc, char **argv, 
     g_autoptr(json_t) result = NULL;
     gboolean help = FALSE, ok = FALSE;
 
+    /*
+     * --force is StopInstances' (skip the grace period).  StartInstances has none, and
+     * terminating here never waits for the guest (QEMU is destroyed at once), so there is
+     * nothing for it to change: those verbs do not take it rather than ignore it.
+     */
+    if (action != CLI_STOP)
+        specs[1] = specs[2];
     if (!cli_args_parse(cli, summaries[action], specs, argc, argv, &help, error))
         goto out;
     if (help) {

@@ -140,6 +140,14 @@ main(int argc, char **argv)
         if (strcmp(v->name, argv[1]) != 0)
             continue;
         cli.verb = v->name;
+        /* The domain XML is the only XML there is: other verbs would print JSON for it. */
+        if (cli.output == CLI_OUTPUT_XML && v->func != cmd_run) {
+            g_set_error(&error, AMI_ERROR, AMI_ERROR_INVALID,
+                        "--output xml is only for 'run --dry-run' (the domain XML); use json, "
+                        "table or text");
+            g_free(cli.store_path);
+            return fail(&cli, error);
+        }
         rc = v->func(&cli, argc - 2, argv + 2, &error) ? 0 : fail(&cli, error);
         g_free(cli.store_path);
         return rc;

@@ -49,6 +49,11 @@ parse_all(json_t *images, GError **error)
             return NULL;
         }
         g_ptr_array_add(out, image);
+        if (!ami_image_check_tpm(image, error)) {
+            if (json_array_size(images) > 1)
+                g_prefix_error(error, "Images[%zu]: ", i);
+            return NULL;
+        }
         if (!g_hash_table_add(seen, image->image_id)) {
             g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "Images[%zu]: ImageId %s appears twice",
                         i, image->image_id);

@@ -265,13 +265,13 @@ parse_ebs(json_t *ebs, AmiBdm *bdm, GError **error)
     return TRUE;
 }
 
-static gboolean
-is_ephemeral_name(const char *s)
+gboolean
+ami_virtual_name_is_valid(const char *s)
 {
     guint64 n;
 
     /* ephemeral0 … ephemeral23 (G:block-device-mapping-concepts) */
-    return g_str_has_prefix(s, "ephemeral") && s[9] &&
+    return s && g_str_has_prefix(s, "ephemeral") && s[9] &&
            g_ascii_string_to_unsigned(s + 9, 10, 0, 23, &n, NULL) && s[9] != '+';
 }
 
@@ -316,7 +316,7 @@ parse_bdm(json_t *m, GError **error)
         }
         bdm->kind = AMI_BDM_NO_DEVICE;
     } else if (vname) {
-        if (!is_ephemeral_name(vname)) {
+        if (!ami_virtual_name_is_valid(vname)) {
             ami_error_invalid(error, "VirtualName '%s' is not ephemeral0 … ephemeral23", vname);
             goto fail;
         }
@@ -498,6 +498,23 @@ ami_image_parse(json_t *obj, GError **error)
     if (!parse_bdms(image, error) || !check_root(image, error))
         return NULL;
     return g_steal_pointer(&image);
+}
+
+gboolean
+ami_image_check_tpm(const AmiImage *image, GError **error)
+{
+    /* ami-facts §1: arm64 boots UEFI always; x86 boots BIOS unless BootMode says UEFI. */
+    gboolean uefi = image->arch == AMI_ARCH_ARM64 ? image->boot_mode != AMI_BOOT_MODE_LEGACY_BIOS
+                                                   : image->boot_mode == AMI_BOOT_MODE_UEFI ||
+                                                         image->boot_mode == AMI_BOOT_MODE_UEFI_PREFERRED;
+
+    if (!json_string_value(json_object_get(image->json, "TpmSupport")) || uefi)
+        return TRUE;
+    /* G:enable-nitrotpm-prerequisites: "NitroTPM requires that an instance runs in UEFI boot mode". */
+    return ami_error_invalid(error, "TpmSupport v2.0 (NitroTPM) needs UEFI: give BootMode uefi or "
+                   "uefi-preferred (%s boots legacy BIOS)",
+                   image->boot_mode == AMI_BOOT_MODE_LEGACY_BIOS ? "BootMode legacy-bios"
+                                                                : "an x86_64 image without BootMode");
 }
 
 GPtrArray *

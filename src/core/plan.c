@@ -237,6 +237,13 @@ apply_override(GPtrArray *maps, json_t *o, size_t index, GError **error)
         g_ptr_array_add(maps, m);
     }
     if (vname) {
+        /* plan_disk() reads the number after "ephemeral": only EC2's names get there. */
+        if (!ami_virtual_name_is_valid(vname)) {
+            g_autofree char *shown = g_strescape(vname, NULL);
+
+            return ami_error_invalid(error, "--block-device-mappings[%zu] (%s): VirtualName '%.64s' "
+                          "is not ephemeral0 … ephemeral23", index, name, shown);
+        }
         m->kind = AMI_BDM_EPHEMERAL;
         g_free(m->virtual_name);
         m->virtual_name = g_strdup(vname);
@@ -421,6 +428,13 @@ plan_machine(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts
     if (plan->secure_boot && plan->firmware != AMI_FIRMWARE_UEFI)
         return ami_error_invalid(error, "--secure-boot needs UEFI; this boot uses legacy BIOS");
     plan->tpm = json_string_value(json_object_get(image->json, "TpmSupport")) != NULL;
+    /* G:enable-nitrotpm-prerequisites: NitroTPM "requires that an instance runs in UEFI boot mode". */
+    if (plan->tpm && plan->firmware != AMI_FIRMWARE_UEFI)
+        return ami_error_invalid(error, "Image %s has TpmSupport v2.0 (NitroTPM), which needs UEFI; "
+                      "this boot uses legacy BIOS (%s)", image->image_id,
+                      opts->boot_mode == AMI_BOOT_MODE_LEGACY_BIOS ? "--boot-mode legacy-bios"
+                      : mode == AMI_BOOT_MODE_LEGACY_BIOS        ? "BootMode legacy-bios"
+                                                                 : "x86_64 without BootMode");
     plan->instance_type = g_strdup(type->name);
     plan->vcpus = opts->vcpus ? opts->vcpus : type->vcpus;
     plan->memory_mib = opts->memory_mib ? opts->memory_mib : type->memory_mib;

@@ -127,6 +127,62 @@ remove_workdir(const char *workdir)
         g_debug("rmdir %s: %s, ignoring", workdir, g_strerror(errno));
 }
 
+/*
+ * An entry names a staged file of its own work directory (one path component, as
+ * ami_txn_stage_path() makes them) and a path inside the store: nothing a planted
+ * journal writes can move a file in from elsewhere or out of the store.
+ */
+static gboolean
+journal_entry_is_safe(json_t *op)
+{
+    json_t *src = json_object_get(op, "src");
+    const char *dst = json_string_value(json_object_get(op, "dst"));
+    const char *s = json_string_value(src);
+
+    if (!dst || !dst[0] || strstr(dst, "..") || dst[0] == '/')
+        return FALSE;
+    if (!src)
+        return TRUE; /* a deletion */
+    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+/*
+ * Every entry safe, and every rename's file somewhere: staged (to do) or at its
+ * destination with the staged copy gone (done before a crash).  ENOENT alone cannot
+ * tell "done" from "never staged".  Checked before anything moves, so a bad journal is
+ * left whole for a person to look at.
+ */
+static gboolean
+check_journal(const char *store_path, const char *workdir, json_t *ops, GError **error)
+{
+    size_t i;
+    json_t *op;
+
+    json_array_foreach(ops, i, op) {
+        const char *src = json_string_value(json_object_get(op, "src"));
+        g_autofree char *from = NULL;
+        g_autofree char *to = NULL;
+        struct stat st;
+
+        if (!journal_entry_is_safe(op)) {
+            g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
+                        "Journal in '%s' has a bad entry, the store is corrupted", workdir);
+            return FALSE;
+        }
+        if (!src)
+            continue;
+        from = g_build_filename(workdir, src, NULL);
+        to = g_build_filename(store_path, json_string_value(json_object_get(op, "dst")), NULL);
+        if (lstat(from, &st) < 0 && lstat(to, &st) < 0) {
+            g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
+                        "Journal in '%s' moves '%s', which was never staged, the store is corrupted",
+                        workdir, src);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* Apply a committed journal.  Idempotent: a replay after a crash skips what is done. */
 static gboolean
 apply_journal(const char *store_path, const char *workdir, json_t *ops, GError **error)
@@ -134,22 +190,24 @@ apply_journal(const char *store_path, const char *workdir, json_t *ops, GError *
     size_t i;
     json_t *op;
 
+    if (!check_journal(store_path, workdir, ops, error))
+        return FALSE;
     json_array_foreach(ops, i, op) {
         const char *src = json_string_value(json_object_get(op, "src"));
-        const char *dst = json_string_value(json_object_get(op, "dst"));
-        g_autofree char *to = NULL;
+        g_autofree char *to = g_build_filename(store_path,
+                                               json_string_value(json_object_get(op, "dst")), NULL);
 
-        if (!dst || strstr(dst, "..") || dst[0] == '/') {
-            g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
-                        "Journal in '%s' has a bad entry, the store is corrupted", workdir);
-            return FALSE;
-        }
-        to = g_build_filename(store_path, dst, NULL);
         if (src) {
             g_autofree char *from = g_build_filename(workdir, src, NULL);
+            struct stat st;
+            int errsv;
 
-            if (rename(from, to) < 0 && errno != ENOENT)
-                return ami_error_set_errno(error, errno, to);
+            if (rename(from, to) == 0)
+                continue;
+            errsv = errno;
+            /* ENOENT with the staged file gone: this rename was done before a crash. */
+            if (errsv != ENOENT || lstat(from, &st) == 0)
+                return ami_error_set_errno(error, errsv, to);
         } else if (unlink(to) < 0 && errno != ENOENT) {
             return ami_error_set_errno(error, errno, to);
         }

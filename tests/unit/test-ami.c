@@ -155,6 +155,40 @@ test_ami_rejects_bad_input(void **state)
     }
 }
 
+/* register-image: TpmSupport v2.0 needs an image that boots UEFI (NitroTPM). */
+static void
+test_ami_tpm_needs_uefi(void **state)
+{
+    static const struct {
+        const char *member;
+        gboolean ok;
+    } cases[] = {
+        {",\"TpmSupport\":\"v2.0\",\"BootMode\":\"legacy-bios\"", FALSE},
+        {",\"TpmSupport\":\"v2.0\"", FALSE}, /* x86_64 without BootMode boots BIOS */
+        {",\"TpmSupport\":\"v2.0\",\"BootMode\":\"uefi\"", TRUE},
+        {",\"TpmSupport\":\"v2.0\",\"BootMode\":\"uefi-preferred\"", TRUE},
+        {",\"TpmSupport\":\"v2.0\",\"Architecture\":\"arm64\"", TRUE}, /* arm64 boots UEFI */
+        {",\"BootMode\":\"legacy-bios\"", TRUE},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = g_strdup_printf(BASE_IMAGE, "", cases[i].member);
+        /* Later duplicates win without JSON_REJECT_DUPLICATES: Architecture overridden. */
+        g_autoptr(json_t) obj = json_loads(text, 0, NULL);
+        g_autoptr(AmiImage) image = ami_image_parse(obj, &error);
+
+        assert_non_null(image);
+        if (ami_image_check_tpm(image, &error) != cases[i].ok)
+            fail_msg("'%s': expected %s", cases[i].member, cases[i].ok ? "accepted" : "refused");
+        if (!cases[i].ok) {
+            assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_INVALID));
+            assert_error_contains(error, "TpmSupport v2.0 (NitroTPM) needs UEFI");
+        }
+    }
+}
+
 static void
 test_ami_instance_store_needs_no_root_mapping(void **state)
 {
@@ -303,6 +337,7 @@ main(void)
         cmocka_unit_test(test_ami_base_image_parses),
         cmocka_unit_test(test_ami_mapping_kinds),
         cmocka_unit_test(test_ami_rejects_bad_input),
+        cmocka_unit_test(test_ami_tpm_needs_uefi),
         cmocka_unit_test(test_ami_instance_store_needs_no_root_mapping),
         cmocka_unit_test(test_ami_device_normalise),
         cmocka_unit_test(test_ami_enum_tables_round_trip),

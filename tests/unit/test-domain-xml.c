@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
 #include "ami-run/plan.h"
 #include "test-util.h"
 
@@ -63,17 +65,18 @@ lookup(const char *snapshot_id, AmiSnapshotInfo *ret, gpointer data)
 
 static const char *instance_dir = "/store/instances/i-0123456789abcdef0";
 
-static char *
-render(const Case *c)
+/* The plan of @c, or NULL with @error set. */
+static AmiRunPlan *
+build(const Case *c, GError **error)
 {
     static const char *const volumes[] = {"vol-00000000000000001", "vol-00000000000000002",
                                           "vol-00000000000000003", "vol-00000000000000004",
                                           "vol-00000000000000005", "vol-00000000000000006",
                                           "vol-00000000000000007", NULL};
-    g_autoptr(GError) error = NULL;
-    json_t *j = parse_json(c->image);
-    json_t *ov = c->overrides ? parse_json(c->overrides) : NULL;
-    AmiImage *image = ami_image_parse(j, &error);
+    g_autoptr(json_t) j = parse_json(c->image);
+    g_autoptr(json_t) ov = c->overrides ? parse_json(c->overrides) : NULL;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(AmiImage) image = ami_image_parse(j, &local);
     AmiPlanOptions o = {
         .instance_id = "i-0123456789abcdef0",
         .instance_dir = instance_dir,
@@ -89,21 +92,24 @@ render(const Case *c)
         .volume_ids = (char **)volumes,
         .lookup = lookup,
     };
-    AmiRunPlan *plan;
-    char *xml;
 
     if (!image)
-        fail_msg("%s: %s", c->name, error->message);
-    plan = ami_plan_build(image, &o, &error);
+        fail_msg("%s: %s", c->name, local->message);
+    return ami_plan_build(image, &o, error);
+}
+
+static char *
+render(const Case *c)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiRunPlan) plan = build(c, &error);
+    char *xml;
+
     if (!plan)
         fail_msg("%s: %s", c->name, error->message);
     xml = ami_domain_xml_render(plan, &error);
     if (!xml)
         fail_msg("%s: %s", c->name, error->message);
-    ami_run_plan_free(plan);
-    ami_image_free(image);
-    json_decref(j);
-    json_decref(ov);
     return xml;
 }
 
@@ -166,12 +172,48 @@ test_escaping(void **state)
     assert_non_null(strstr(xml, "/tmp/a&amp;b &lt;c&gt;&apos;&quot;/instances/"));
 }
 
+/* NitroTPM needs UEFI (G:enable-nitrotpm-prerequisites): a BIOS boot gets no TPM, it is refused. */
+static void
+test_plan_refuses_tpm_without_uefi(void **state)
+{
+    static const Case refused[] = {
+        {"tpm-legacy-bios", X86(",\"BootMode\":\"legacy-bios\",\"TpmSupport\":\"v2.0\"", ROOT), NULL,
+         AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+        {"tpm-no-boot-mode", X86(",\"TpmSupport\":\"v2.0\"", ROOT), NULL, AMI_BUS_VIRTIO,
+         AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+        {"tpm-override-bios", X86(",\"BootMode\":\"uefi\",\"TpmSupport\":\"v2.0\"", ROOT), NULL,
+         AMI_BUS_VIRTIO, AMI_BOOT_MODE_LEGACY_BIOS, FALSE, 0, NULL},
+    };
+    const Case preferred = {"tpm-uefi-preferred",
+                            X86(",\"BootMode\":\"uefi-preferred\",\"TpmSupport\":\"v2.0\"", ROOT),
+                            NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0, NULL};
+    g_autoptr(AmiRunPlan) ok = NULL;
+
+    (void)state;
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AmiRunPlan) plan = build(&refused[i], &error);
+
+        if (plan)
+            fail_msg("%s: planned with %s firmware and tpm %d", refused[i].name,
+                     ami_firmware_to_string(plan->firmware), plan->tpm);
+        assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_INVALID));
+        if (!strstr(error->message, "TpmSupport v2.0 (NitroTPM), which needs UEFI"))
+            fail_msg("%s: %s", refused[i].name, error->message);
+    }
+    ok = build(&preferred, NULL);
+    assert_non_null(ok);
+    assert_true(ok->tpm);
+    assert_int_equal(ok->firmware, AMI_FIRMWARE_UEFI);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_plan_refuses_tpm_without_uefi),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,6 +185,77 @@ test_store_recovery_refuses_escaping_journal(void **state)
     assert_true(g_file_test(work, G_FILE_TEST_IS_DIR));
 }
 
+/* A planted journal whose src leaves its work directory must not pull a file in. */
+static void
+test_store_recovery_refuses_journal_src_outside_workdir(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *parent = g_path_get_dirname(f->root);
+    g_autofree char *base = g_path_get_basename(f->root);
+    g_autofree char *outside_name = g_strdup_printf("%s-outside", base);
+    g_autofree char *outside = g_build_filename(parent, outside_name, NULL);
+    g_autofree char *up = g_strdup_printf("../../../%s", outside_name);
+    const char *const srcs[] = {up, outside, "..", ""};
+
+    assert_true(g_file_set_contents(outside, "{}", -1, NULL));
+    for (guint i = 0; i < G_N_ELEMENTS(srcs); i++) {
+        const char *src = srcs[i];
+        g_autofree char *journal = g_strdup_printf("[{\"src\": \"%s\", \"dst\": \"" IMAGE_REL "\"}]",
+                                                   src);
+        g_autofree char *work = fake_workdir(f, journal, TRUE);
+        g_autoptr(GError) error = NULL;
+
+        assert_false(ami_store_lock(f->store, &error));
+        assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_CORRUPT));
+        assert_error_contains(error, "store is corrupted");
+        assert_false(exists(f, IMAGE_REL));
+        assert_true(g_file_test(outside, G_FILE_TEST_IS_REGULAR));
+        assert_true(g_file_test(work, G_FILE_TEST_IS_DIR));
+        ami_store_unlock(f->store);
+    }
+    assert_int_equal(unlink(outside), 0);
+}
+
+/* ENOENT on the rename is "done" only when the destination is there. */
+static void
+test_store_recovery_refuses_journal_source_never_staged(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    /* Staged file "7" never existed; the first entry would apply if entries were not checked first. */
+    g_autofree char *work = fake_workdir(
+        f, "[{\"src\": \"0\", \"dst\": \"images/ami-00000000000000002.json\"}, "
+           "{\"src\": \"7\", \"dst\": \"" IMAGE_REL "\"}]", TRUE);
+
+    assert_false(ami_store_lock(f->store, &error));
+    assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_CORRUPT));
+    assert_error_contains(error, "'7', which was never staged");
+    assert_false(exists(f, IMAGE_REL));
+    assert_false(exists(f, "images/ami-00000000000000002.json"));
+    assert_true(g_file_test(work, G_FILE_TEST_IS_DIR));
+}
+
+/* A replay after a crash between two renames finishes the rest and skips what is done. */
+static void
+test_store_recovery_replay_skips_applied_rename(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *work = fake_workdir(
+        f, "[{\"src\": \"1\", \"dst\": \"images/ami-00000000000000002.json\"}, "
+           "{\"src\": \"0\", \"dst\": \"" IMAGE_REL "\"}]", TRUE);
+    g_autofree char *done = g_build_filename(f->root, "images", "ami-00000000000000002.json", NULL);
+    g_autofree char *text = NULL;
+
+    /* "1" was renamed before the crash: gone from the work dir, in the store. */
+    assert_true(g_file_set_contents(done, "{\"done\": true}", -1, NULL));
+    assert_true(ami_store_lock(f->store, &error));
+    assert_true(exists(f, IMAGE_REL));
+    assert_true(g_file_get_contents(done, &text, NULL, NULL));
+    assert_string_equal(text, "{\"done\": true}");
+    assert_false(g_file_test(work, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_store_missing_and_corrupt_records(void **state)
 {
@@ -230,6 +301,9 @@ main(void)
         T(test_store_recovery_leaves_live_commands_alone),
         T(test_store_recovery_waits_for_a_new_workdir_without_owner),
         T(test_store_recovery_refuses_escaping_journal),
+        T(test_store_recovery_refuses_journal_src_outside_workdir),
+        T(test_store_recovery_refuses_journal_source_never_staged),
+        T(test_store_recovery_replay_skips_applied_rename),
         T(test_store_missing_and_corrupt_records),
         cmocka_unit_test(test_store_resolve_path_precedence),
     };
