@@ -14,7 +14,8 @@ fi
 
 boot 1 "$panic" --timeout 120
 contains "$ERR" "$IID: failure (root-device-not-found)"
-contains "$ERR" "VFS: Unable to mount root fs"
+# loglevel=7 shows the kernel's first word on it (a plain printk), which decides.
+contains "$ERR" 'VFS: Cannot open root device "nonexistent"'
 contains "$ERR" "last console lines:"
 assert_clean "$IID"
 [ "$(jq -r .Reservations[0].Instances[0].AmiRun.Verdict.Class \
@@ -39,9 +40,11 @@ else
     echo "SKIP (part): grub-mkimage or grub-pc-bin missing: the GRUB rescue image is not built"
 fi
 
-boot 3 "$hang" --timeout 12
+# 30 s: "Run /init" comes ~5 s in, but ~15 s with the 2 cores shared by four other guests.
+boot 3 "$hang" --timeout 30
 contains "$ERR" "$IID: timeout"
-contains "$ERR" "last boot stage seen:"
+# The kernel's own "Run /init as init process" (loglevel=7), not a line of the image's.
+contains "$ERR" "last boot stage seen: userspace"
 assert_clean "$IID"
-ok "silent guest: exit 3 at the timeout, with the last boot stage"
+ok "silent guest: exit 3 at the timeout, last boot stage userspace"
 echo "$PASSED passed, 0 failed"

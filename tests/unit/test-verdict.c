@@ -137,6 +137,34 @@ test_power_off_and_deadline(void **state)
     assert_string_equal(ami_verdict_get(c)->stage, "kernel");
 }
 
+/* The stage a timeout names, from what real boots print. */
+static const char *
+stage_after(const char *console)
+{
+    AmiVerdictOptions o = {0};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+
+    ami_verdict_feed(s, console, strlen(console), 1.0);
+    assert_int_equal(ami_verdict_deadline(s, 600.0), AMI_OUTCOME_TIMEOUT);
+    return ami_verdict_get(s)->stage;
+}
+
+/* Production patterns held the tiny test image's own "ami-run-tiny: init" line: a test
+ * input special-cased.  Userspace is what kernels and systemd print. */
+static void
+test_stage_userspace_from_real_lines_only(void **state)
+{
+    (void)state;
+    assert_null(stage_after("ami-run-tiny: init started, kernel 6.1.0 x86_64\n"));
+    assert_string_equal(stage_after("SeaBIOS (version 1.16.2)\nami-run-tiny: init started\n"),
+                        "firmware");
+    assert_string_equal(stage_after("[    0.000000] Linux version 6.1.0-57-cloud-amd64 (gcc)\n"
+                                    "[    1.912345] Run /init as init process\n"),
+                        "userspace");
+    assert_string_equal(stage_after("[    3.1] systemd[1]: Switching root.\n"), "userspace");
+    assert_string_equal(stage_after("[  OK  ] Reached target Local File Systems.\n"), "userspace");
+}
+
 /* fuzz-verdict found it: a prompt decided at a read boundary made the verdict depend on
  * the chunking.  Unfinished lines now decide only when the console goes quiet. */
 static void
@@ -192,6 +220,7 @@ main(void)
         cmocka_unit_test(test_markers_in_any_chunking),
         cmocka_unit_test(test_matched_line_is_clean),
         cmocka_unit_test(test_power_off_and_deadline),
+        cmocka_unit_test(test_stage_userspace_from_real_lines_only),
         cmocka_unit_test(test_prompt_waits_for_quiet),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_tail),
