@@ -15,50 +15,146 @@ typedef struct {
     AmiUntil until;
     gboolean user_data;
     const char *success; /* one --success, or NULL */
+    const char *failure; /* one --failure, or NULL */
     AmiOutcome outcome;  /* AMI_OUTCOME_RUNNING: no verdict from the text alone */
     const char *class_id;
 } Case;
 
 static const Case cases[] = {
     {"login prompt", "Debian GNU/Linux 12 vm ttyS0\r\n\r\nvm login: ", AMI_UNTIL_DEFAULT, FALSE,
-     NULL, AMI_OUTCOME_SUCCESS, "success"},
-    {"login is not enough with user data", "vm login: \r\n", AMI_UNTIL_DEFAULT, TRUE, NULL,
+     NULL, NULL, AMI_OUTCOME_SUCCESS, "success"},
+    {"login is not enough with user data", "vm login: \r\n", AMI_UNTIL_DEFAULT, TRUE, NULL, NULL,
      AMI_OUTCOME_RUNNING, NULL},
     {"cloud-init finished with user data",
      "vm login: \r\nCloud-init v. 22.4.2 finished at Tue, 25 Nov 2026 06:00:00 +0000. Datasource "
      "DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up 41.00 seconds\r\n",
-     AMI_UNTIL_DEFAULT, TRUE, NULL, AMI_OUTCOME_SUCCESS, "success"},
+     AMI_UNTIL_DEFAULT, TRUE, NULL, NULL, AMI_OUTCOME_SUCCESS, "success"},
     {"cloud-init without a seed",
      "Cloud-init v. 22.4.2 finished at Tue, 25 Nov 2026 06:00:00 +0000. Datasource "
      "DataSourceNone.  Up 41.00 seconds\r\n",
-     AMI_UNTIL_CLOUD_INIT, TRUE, NULL, AMI_OUTCOME_FAILURE, "cloud-init-no-datasource"},
+     AMI_UNTIL_CLOUD_INIT, TRUE, NULL, NULL, AMI_OUTCOME_FAILURE, "cloud-init-no-datasource"},
     {"kernel panic with ANSI colour",
      "\x1b[0;31m[    1.234] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\x1b[0m\r\n",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "init-failure"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "init-failure"},
     {"plain panic", "[    2.0] Kernel panic - not syncing: VFS: something else\n", AMI_UNTIL_DEFAULT,
-     FALSE, NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
-    {"root fs", "VFS: Unable to mount root fs on unknown-block(0,0)\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
-     AMI_OUTCOME_FAILURE, "root-device-not-found"},
+     FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
+    {"root fs", "VFS: Unable to mount root fs on unknown-block(0,0)\n", AMI_UNTIL_DEFAULT, FALSE,
+     NULL, NULL, AMI_OUTCOME_FAILURE, "root-device-not-found"},
     {"seabios blank disk", "Booting from Hard Disk...\nBoot failed: not a bootable disk\n\nNo bootable device.\n",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "no-bootable-device"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "no-bootable-device"},
     {"grub rescue prompt, no newline", "error: unknown filesystem.\nEntering rescue mode...\ngrub rescue> ",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "bootloader-error"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "bootloader-error"},
     {"emergency mode", "You are in emergency mode. After logging in, type \"journalctl -xb\"\n",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "emergency-mode"},
-    {"custom success", "noise\r\nami-run-tiny: ready\r\n", AMI_UNTIL_DEFAULT, FALSE, "ami-run-tiny: ready",
-     AMI_OUTCOME_SUCCESS, "success"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "emergency-mode"},
+    {"custom success", "noise\r\nami-run-tiny: ready\r\n", AMI_UNTIL_DEFAULT, FALSE,
+     "ami-run-tiny: ready", NULL, AMI_OUTCOME_SUCCESS, "success"},
     {"OVMF soft failure then a later option boots",
      "BdsDxe: failed to load Boot0001 \"UEFI Misc Device\" from PciRoot(0x0): Not Found\n"
      "BdsDxe: starting Boot0002\nvm login: ",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_SUCCESS, "success"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_SUCCESS, "success"},
+
+    /* The documented classes, on lines as their programs print them (console-markers.md). */
+    {"OVMF refuses an unsigned loader",
+     "BdsDxe: failed to load Boot0001 \"UEFI QEMU HARDDISK QM00001 \" from "
+     "PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x0,0xFFFF,0x0): Access Denied\r\n"
+     "BdsDxe: No bootable option or device was found.\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "secure-boot-rejected"},
+    {"shim refuses the next stage", "Verification failed: (0x1A) Security Violation\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "secure-boot-rejected"},
+    {"GRUB refuses a kernel", "error: bad shim signature.\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     NULL, AMI_OUTCOME_FAILURE, "secure-boot-rejected"},
+    {"systemd-fsck fails",
+     "[   4.10] systemd-fsck[254]: /dev/nvme0n1p1: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY.\r\n"
+     "[   4.11] systemd-fsck[254]: fsck failed with exit status 4.\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "fsck-failure"},
+    {"initramfs-tools wants a manual fsck, then its shell",
+     "The root filesystem on /dev/sda1 requires a manual fsck\n\nBusyBox v1.35.0 (Debian "
+     "1:1.35.0-4+b3) built-in shell (ash)\n(initramfs) ",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "fsck-failure"},
+    {"initramfs-tools fsck failed", "File system check of the root filesystem failed\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "fsck-failure"},
+    {"a mount fails, then emergency mode",
+     "[FAILED] Failed to mount boot-efi.mount - /boot/efi.\r\n"
+     "[DEPEND] Dependency failed for Local File Systems.\r\n"
+     "You are in emergency mode. After logging in, type \"journalctl -xb\"\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "mount-failure"},
+    {"a dependency of local file systems fails",
+     "[DEPEND] Dependency failed for Local File Systems.\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL, NULL,
+     AMI_OUTCOME_FAILURE, "mount-failure"},
+    {"SELinux halts before init panics",
+     "[    2.5] systemd[1]: Unable to load SELinux Policy. Machine is in enforcing mode. Halting "
+     "now.\r\n"
+     "[    2.6] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "selinux-halt"},
+    {"dracut refuses", "[  190.1] dracut: Refusing to continue\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     NULL, AMI_OUTCOME_FAILURE, "initramfs-emergency"},
+    {"initramfs shell prompt, no newline",
+     "BusyBox v1.35.0 (Debian 1:1.35.0-4+b3) built-in shell (ash)\nEnter 'help' for a list of "
+     "built-in commands.\n\n(initramfs) ",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "initramfs-emergency"},
+    {"OOM panic is oom, not kernel-panic",
+     "[    3.2] Kernel panic - not syncing: System is deadlocked on memory\r\n", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "oom"},
+    {"out of memory panic",
+     "Kernel panic - not syncing: Out of memory and no killable processes...\n", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "oom"},
+    {"soft lockup before its panic",
+     "[   52.1] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [swapper/0:1]\r\n"
+     "[   52.2] Kernel panic - not syncing: softlockup: hung tasks\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "soft-lockup-or-stall"},
+    {"RCU stall", "[   60.2] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "soft-lockup-or-stall"},
+    {"RCU self-detected stall", "rcu: INFO: rcu_sched self-detected stall on CPU\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "soft-lockup-or-stall"},
+    {"a softlockup panic alone is a kernel-panic",
+     "[   52.2] Kernel panic - not syncing: softlockup: hung tasks\r\n", AMI_UNTIL_DEFAULT, FALSE,
+     NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
+    {"hung-task panic is hung-task, not kernel-panic",
+     "[  242.1] INFO: task kworker/0:1:12 blocked for more than 120 seconds.\r\n"
+     "[  245.6] Kernel panic - not syncing: hung_task: blocked tasks\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "hung-task"},
+    {"NULL dereference oops before its panic",
+     "[    7.1] BUG: kernel NULL pointer dereference, address: 0000000000000000\r\n"
+     "[    7.1] #PF: supervisor read access in kernel mode\r\n"
+     "[    7.1] Oops: 0000 [#1] PREEMPT SMP NOPTI\r\n"
+     "[    7.3] Kernel panic - not syncing: Fatal exception\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-oops"},
+    {"kernel BUG", "[    9.0] kernel BUG at mm/slub.c:379!\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     NULL, AMI_OUTCOME_FAILURE, "kernel-oops"},
+    {"general protection fault",
+     "general protection fault, probably for non-canonical address 0xdead000000000122: 0000 [#1] "
+     "SMP NOPTI\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-oops"},
+    {"arm64 oops", "[    5.5] Internal error: Oops: 96000005 [#1] SMP\n", AMI_UNTIL_DEFAULT, FALSE,
+     NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-oops"},
+    {"the panic after an oops alone is a kernel-panic",
+     "[    7.3] Kernel panic - not syncing: Fatal exception\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
+
+    /* --failure REGEX: checked before the built-in classes and the success markers, and
+     * as a prompt too. */
+    {"user failure marker", "app[311]: APP FAILED: disk full\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     "APP FAILED: .*", AMI_OUTCOME_FAILURE, "user-failure-marker"},
+    {"user failure marker first among failures",
+     "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\n", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, "Attempted to kill init", AMI_OUTCOME_FAILURE, "user-failure-marker"},
+    {"user failure marker beats success on the same line", "ami-run-tiny: ready\n",
+     AMI_UNTIL_DEFAULT, FALSE, "ami-run-tiny: ready", "ready$", AMI_OUTCOME_FAILURE,
+     "user-failure-marker"},
+    {"user failure marker at a prompt", "installer: Continue anyway? [y/N] ", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, "Continue anyway\\? \\[y/N\\] $", AMI_OUTCOME_FAILURE, "user-failure-marker"},
+    {"user failure marker that never appears", "noise\nvm login: ", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     "APP FAILED", AMI_OUTCOME_SUCCESS, "success"},
 };
 
 static AmiVerdictScanner *
 scanner_for(const Case *c)
 {
     const char *success[] = {c->success, NULL};
+    const char *failure[] = {c->failure, NULL};
     AmiVerdictOptions o = {.until = c->until, .user_data = c->user_data,
-                           .success = c->success ? success : NULL};
+                           .success = c->success ? success : NULL,
+                           .failure = c->failure ? failure : NULL};
     g_autoptr(GError) error = NULL;
     AmiVerdictScanner *s = ami_verdict_scanner_new(&o, &error);
 
