@@ -233,6 +233,73 @@ test_power_off_and_deadline(void **state)
     assert_string_equal(ami_verdict_get(c)->stage, "kernel");
 }
 
+/* No console byte by the deadline is its own class (console on the wrong UART, a guest
+ * that never started); any byte, even one that is no line yet, makes it a stall. */
+static void
+test_deadline_without_output(void **state)
+{
+    AmiVerdictOptions o = {0};
+    g_autoptr(AmiVerdictScanner) silent = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) one_byte = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) soft = ami_verdict_scanner_new(&o, NULL);
+    static const char not_found[] =
+        "BdsDxe: failed to load Boot0001 \"UEFI Misc Device\" from PciRoot(0x0): Not Found\n";
+
+    (void)state;
+    assert_int_equal(ami_verdict_feed(silent, "", 0, 1.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_quiet(silent, 2.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_deadline(silent, 600.0), AMI_OUTCOME_TIMEOUT);
+    assert_string_equal(ami_verdict_get(silent)->class_id, "timeout-no-output");
+    assert_null(ami_verdict_get(silent)->line);
+    assert_null(ami_verdict_get(silent)->stage);
+    assert_true(ami_verdict_get(silent)->seconds == 600.0);
+
+    ami_verdict_feed(one_byte, "S", 1, 1.0);
+    assert_int_equal(ami_verdict_deadline(one_byte, 600.0), AMI_OUTCOME_TIMEOUT);
+    assert_string_equal(ami_verdict_get(one_byte)->class_id, "timeout-stalled");
+
+    /* OVMF's "Not Found" decides only when nothing better came: at the deadline, it does. */
+    ami_verdict_feed(soft, not_found, strlen(not_found), 1.0);
+    assert_int_equal(ami_verdict_deadline(soft, 600.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(soft)->class_id, "no-bootable-device");
+}
+
+/* A console line is judged in pieces of at most 64 KiB, so a guest printing without a
+ * newline cannot grow the scanner's memory: the piece ends at the 65536th byte. */
+static void
+test_line_cut_at_64_kib(void **state)
+{
+    static const char marker[] = "Kernel panic - not syncing: Fatal exception";
+    AmiVerdictOptions o = {0};
+    g_autoptr(AmiVerdictScanner) at_end = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) after = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) endless = ami_verdict_scanner_new(&o, NULL);
+    g_autofree char *junk = g_strnfill(3 * 65536 + 5, 'x');
+    g_auto(GStrv) tail = NULL;
+    gsize fill = 65536 - strlen(marker);
+
+    (void)state;
+    /* A marker that ends at byte 65536 is in the first piece, judged without a newline. */
+    assert_int_equal(ami_verdict_feed(at_end, junk, fill, 1.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_feed(at_end, marker, strlen(marker), 1.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(at_end)->class_id, "kernel-panic");
+    assert_int_equal(strlen(ami_verdict_get(at_end)->line), 65536);
+
+    /* One after exactly 64 KiB of junk starts the next piece, whole. */
+    ami_verdict_feed(after, junk, 65536, 1.0);
+    assert_int_equal(ami_verdict_feed(after, marker, strlen(marker), 1.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_feed(after, "\n", 1, 1.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(after)->line, marker);
+
+    /* 3 x 64 KiB + 5 bytes: three full pieces and the unfinished 5. */
+    ami_verdict_feed(endless, junk, 3 * 65536 + 5, 1.0);
+    tail = ami_verdict_tail(endless, 30);
+    assert_int_equal(g_strv_length(tail), 4);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(strlen(tail[i]), 65536);
+    assert_string_equal(tail[3], "xxxxx");
+}
+
 /* The stage a timeout names, from what real boots print. */
 static const char *
 stage_after(const char *console)
@@ -316,6 +383,8 @@ main(void)
         cmocka_unit_test(test_markers_in_any_chunking),
         cmocka_unit_test(test_matched_line_is_clean),
         cmocka_unit_test(test_power_off_and_deadline),
+        cmocka_unit_test(test_deadline_without_output),
+        cmocka_unit_test(test_line_cut_at_64_kib),
         cmocka_unit_test(test_stage_userspace_from_real_lines_only),
         cmocka_unit_test(test_prompt_waits_for_quiet),
         cmocka_unit_test(test_bad_regex),
