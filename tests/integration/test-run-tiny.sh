@@ -54,7 +54,15 @@ ok "--until shutdown: guest power-off is the success"
 
 # Without --until shutdown, a guest that powers off before success is a failure.
 boot 1 "$ami" --user-data "$WORK/off.sh" --success 'never printed' --timeout 120
-contains "$ERR" "failure"
+contains "$ERR" "$IID: failure (powered-off-before-success) after"
 assert_clean "$IID"
-ok "power-off before the success marker is a failure (exit 1)"
+ok "power-off before the success marker: exit 1, powered-off-before-success"
+
+# --failure: a user pattern decides on the line it matches, before the success marker.
+boot 1 "$ami" --failure 'ami-run-tiny: firmware (bios|uefi)$' --success 'ami-run-tiny: ready' \
+    --timeout 120
+contains "$ERR" "$IID: failure (user-failure-marker) after"
+contains "$ERR" ": 'ami-run-tiny: firmware bios'"
+assert_clean "$IID"
+ok "--failure: exit 1, user-failure-marker on the line it matched"
 echo "$PASSED passed, 0 failed"
