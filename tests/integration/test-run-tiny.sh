@@ -45,6 +45,18 @@ assert_clean "$IID"
 [ "$(snapshot_sums)" = "$before" ] || fail "a snapshot changed during the run"
 ok "terminated, console kept, no QEMU, no disks left, snapshot unchanged"
 
+# get-console-output gives the last 64 KiB, as EC2 does; at the boundary, to the byte.
+console=$STORE/instances/$IID/console.log
+seq 100000 >"$WORK/lines" # 589 KB
+for size in 65536 65537; do
+    head -c "$size" "$WORK/lines" >"$console"
+    run 0 get-console-output --instance-id "$IID"
+    jq -j .Output "$WORK/out" >"$WORK/got"
+    tail -c 65536 "$console" | cmp -s - "$WORK/got" ||
+        fail "a $size-byte console: Output is $(wc -c <"$WORK/got") bytes, not its last 65536"
+done
+ok "get-console-output: a 64 KiB console whole, one byte more loses its first byte"
+
 # --until shutdown: the user data powers the guest off, which is then the success.
 printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
 boot 0 "$ami" --user-data "$WORK/off.sh" --until shutdown --timeout 120
