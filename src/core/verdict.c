@@ -47,7 +47,7 @@ static const struct {
     {"firmware", "SeaBIOS \\(version|BdsDxe:|UEFI firmware|EFI stub"},
     {"bootloader", "Welcome to GRUB!|Booting `|SYSLINUX|Loading .*vmlinuz|Probing EDD"},
     {"kernel", "Linux version \\d"},
-    {"userspace", "Switching root\\.|Reached target|Run /init as init process|ami-run-tiny: init"},
+    {"userspace", "Switching root\\.|Reached target|Run /init as init process"},
     {"cloud-init", "Cloud-init v\\. .* running"},
 };
 

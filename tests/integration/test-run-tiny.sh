@@ -46,6 +46,18 @@ assert_clean "$IID"
 [ "$(snapshot_sums)" = "$before" ] || fail "a snapshot changed during the run"
 ok "terminated, console kept, no QEMU, no disks left, snapshot unchanged"
 
+# get-console-output gives the last 64 KiB, as EC2 does; at the boundary, to the byte.
+console=$STORE/instances/$IID/console.log
+seq 100000 >"$WORK/lines" # 589 KB
+for size in 65536 65537; do
+    head -c "$size" "$WORK/lines" >"$console"
+    run 0 get-console-output --instance-id "$IID"
+    jq -j .Output "$WORK/out" >"$WORK/got"
+    tail -c 65536 "$console" | cmp -s - "$WORK/got" ||
+        fail "a $size-byte console: Output is $(wc -c <"$WORK/got") bytes, not its last 65536"
+done
+ok "get-console-output: a 64 KiB console whole, one byte more loses its first byte"
+
 # --until shutdown: the user data powers the guest off, which is then the success.
 printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
 boot 0 "$ami" --user-data "$WORK/off.sh" --until shutdown --timeout 120
@@ -55,7 +67,15 @@ ok "--until shutdown: guest power-off is the success"
 
 # Without --until shutdown, a guest that powers off before success is a failure.
 boot 1 "$ami" --user-data "$WORK/off.sh" --success 'never printed' --timeout 120
-contains "$ERR" "failure"
+contains "$ERR" "$IID: failure (powered-off-before-success) after"
 assert_clean "$IID"
-ok "power-off before the success marker is a failure (exit 1)"
+ok "power-off before the success marker: exit 1, powered-off-before-success"
+
+# --failure: a user pattern decides on the line it matches, before the success marker.
+boot 1 "$ami" --failure 'ami-run-tiny: firmware (bios|uefi)$' --success 'ami-run-tiny: ready' \
+    --timeout 120
+contains "$ERR" "$IID: failure (user-failure-marker) after"
+contains "$ERR" ": 'ami-run-tiny: firmware bios'"
+assert_clean "$IID"
+ok "--failure: exit 1, user-failure-marker on the line it matched"
 echo "$PASSED passed, 0 failed"

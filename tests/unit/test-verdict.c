@@ -15,50 +15,146 @@ typedef struct {
     AmiUntil until;
     gboolean user_data;
     const char *success; /* one --success, or NULL */
+    const char *failure; /* one --failure, or NULL */
     AmiOutcome outcome;  /* AMI_OUTCOME_RUNNING: no verdict from the text alone */
     const char *class_id;
 } Case;
 
 static const Case cases[] = {
     {"login prompt", "Debian GNU/Linux 12 vm ttyS0\r\n\r\nvm login: ", AMI_UNTIL_DEFAULT, FALSE,
-     NULL, AMI_OUTCOME_SUCCESS, "success"},
-    {"login is not enough with user data", "vm login: \r\n", AMI_UNTIL_DEFAULT, TRUE, NULL,
+     NULL, NULL, AMI_OUTCOME_SUCCESS, "success"},
+    {"login is not enough with user data", "vm login: \r\n", AMI_UNTIL_DEFAULT, TRUE, NULL, NULL,
      AMI_OUTCOME_RUNNING, NULL},
     {"cloud-init finished with user data",
      "vm login: \r\nCloud-init v. 22.4.2 finished at Tue, 25 Nov 2026 06:00:00 +0000. Datasource "
      "DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up 41.00 seconds\r\n",
-     AMI_UNTIL_DEFAULT, TRUE, NULL, AMI_OUTCOME_SUCCESS, "success"},
+     AMI_UNTIL_DEFAULT, TRUE, NULL, NULL, AMI_OUTCOME_SUCCESS, "success"},
     {"cloud-init without a seed",
      "Cloud-init v. 22.4.2 finished at Tue, 25 Nov 2026 06:00:00 +0000. Datasource "
      "DataSourceNone.  Up 41.00 seconds\r\n",
-     AMI_UNTIL_CLOUD_INIT, TRUE, NULL, AMI_OUTCOME_FAILURE, "cloud-init-no-datasource"},
+     AMI_UNTIL_CLOUD_INIT, TRUE, NULL, NULL, AMI_OUTCOME_FAILURE, "cloud-init-no-datasource"},
     {"kernel panic with ANSI colour",
      "\x1b[0;31m[    1.234] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\x1b[0m\r\n",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "init-failure"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "init-failure"},
     {"plain panic", "[    2.0] Kernel panic - not syncing: VFS: something else\n", AMI_UNTIL_DEFAULT,
-     FALSE, NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
-    {"root fs", "VFS: Unable to mount root fs on unknown-block(0,0)\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
-     AMI_OUTCOME_FAILURE, "root-device-not-found"},
+     FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
+    {"root fs", "VFS: Unable to mount root fs on unknown-block(0,0)\n", AMI_UNTIL_DEFAULT, FALSE,
+     NULL, NULL, AMI_OUTCOME_FAILURE, "root-device-not-found"},
     {"seabios blank disk", "Booting from Hard Disk...\nBoot failed: not a bootable disk\n\nNo bootable device.\n",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "no-bootable-device"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "no-bootable-device"},
     {"grub rescue prompt, no newline", "error: unknown filesystem.\nEntering rescue mode...\ngrub rescue> ",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "bootloader-error"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "bootloader-error"},
     {"emergency mode", "You are in emergency mode. After logging in, type \"journalctl -xb\"\n",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_FAILURE, "emergency-mode"},
-    {"custom success", "noise\r\nami-run-tiny: ready\r\n", AMI_UNTIL_DEFAULT, FALSE, "ami-run-tiny: ready",
-     AMI_OUTCOME_SUCCESS, "success"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "emergency-mode"},
+    {"custom success", "noise\r\nami-run-tiny: ready\r\n", AMI_UNTIL_DEFAULT, FALSE,
+     "ami-run-tiny: ready", NULL, AMI_OUTCOME_SUCCESS, "success"},
     {"OVMF soft failure then a later option boots",
      "BdsDxe: failed to load Boot0001 \"UEFI Misc Device\" from PciRoot(0x0): Not Found\n"
      "BdsDxe: starting Boot0002\nvm login: ",
-     AMI_UNTIL_DEFAULT, FALSE, NULL, AMI_OUTCOME_SUCCESS, "success"},
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_SUCCESS, "success"},
+
+    /* The documented classes, on lines as their programs print them (console-markers.md). */
+    {"OVMF refuses an unsigned loader",
+     "BdsDxe: failed to load Boot0001 \"UEFI QEMU HARDDISK QM00001 \" from "
+     "PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x0,0xFFFF,0x0): Access Denied\r\n"
+     "BdsDxe: No bootable option or device was found.\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "secure-boot-rejected"},
+    {"shim refuses the next stage", "Verification failed: (0x1A) Security Violation\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "secure-boot-rejected"},
+    {"GRUB refuses a kernel", "error: bad shim signature.\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     NULL, AMI_OUTCOME_FAILURE, "secure-boot-rejected"},
+    {"systemd-fsck fails",
+     "[   4.10] systemd-fsck[254]: /dev/nvme0n1p1: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY.\r\n"
+     "[   4.11] systemd-fsck[254]: fsck failed with exit status 4.\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "fsck-failure"},
+    {"initramfs-tools wants a manual fsck, then its shell",
+     "The root filesystem on /dev/sda1 requires a manual fsck\n\nBusyBox v1.35.0 (Debian "
+     "1:1.35.0-4+b3) built-in shell (ash)\n(initramfs) ",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "fsck-failure"},
+    {"initramfs-tools fsck failed", "File system check of the root filesystem failed\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "fsck-failure"},
+    {"a mount fails, then emergency mode",
+     "[FAILED] Failed to mount boot-efi.mount - /boot/efi.\r\n"
+     "[DEPEND] Dependency failed for Local File Systems.\r\n"
+     "You are in emergency mode. After logging in, type \"journalctl -xb\"\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "mount-failure"},
+    {"a dependency of local file systems fails",
+     "[DEPEND] Dependency failed for Local File Systems.\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL, NULL,
+     AMI_OUTCOME_FAILURE, "mount-failure"},
+    {"SELinux halts before init panics",
+     "[    2.5] systemd[1]: Unable to load SELinux Policy. Machine is in enforcing mode. Halting "
+     "now.\r\n"
+     "[    2.6] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "selinux-halt"},
+    {"dracut refuses", "[  190.1] dracut: Refusing to continue\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     NULL, AMI_OUTCOME_FAILURE, "initramfs-emergency"},
+    {"initramfs shell prompt, no newline",
+     "BusyBox v1.35.0 (Debian 1:1.35.0-4+b3) built-in shell (ash)\nEnter 'help' for a list of "
+     "built-in commands.\n\n(initramfs) ",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "initramfs-emergency"},
+    {"OOM panic is oom, not kernel-panic",
+     "[    3.2] Kernel panic - not syncing: System is deadlocked on memory\r\n", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "oom"},
+    {"out of memory panic",
+     "Kernel panic - not syncing: Out of memory and no killable processes...\n", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "oom"},
+    {"soft lockup before its panic",
+     "[   52.1] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [swapper/0:1]\r\n"
+     "[   52.2] Kernel panic - not syncing: softlockup: hung tasks\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "soft-lockup-or-stall"},
+    {"RCU stall", "[   60.2] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "soft-lockup-or-stall"},
+    {"RCU self-detected stall", "rcu: INFO: rcu_sched self-detected stall on CPU\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "soft-lockup-or-stall"},
+    {"a softlockup panic alone is a kernel-panic",
+     "[   52.2] Kernel panic - not syncing: softlockup: hung tasks\r\n", AMI_UNTIL_DEFAULT, FALSE,
+     NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
+    {"hung-task panic is hung-task, not kernel-panic",
+     "[  242.1] INFO: task kworker/0:1:12 blocked for more than 120 seconds.\r\n"
+     "[  245.6] Kernel panic - not syncing: hung_task: blocked tasks\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "hung-task"},
+    {"NULL dereference oops before its panic",
+     "[    7.1] BUG: kernel NULL pointer dereference, address: 0000000000000000\r\n"
+     "[    7.1] #PF: supervisor read access in kernel mode\r\n"
+     "[    7.1] Oops: 0000 [#1] PREEMPT SMP NOPTI\r\n"
+     "[    7.3] Kernel panic - not syncing: Fatal exception\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-oops"},
+    {"kernel BUG", "[    9.0] kernel BUG at mm/slub.c:379!\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     NULL, AMI_OUTCOME_FAILURE, "kernel-oops"},
+    {"general protection fault",
+     "general protection fault, probably for non-canonical address 0xdead000000000122: 0000 [#1] "
+     "SMP NOPTI\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-oops"},
+    {"arm64 oops", "[    5.5] Internal error: Oops: 96000005 [#1] SMP\n", AMI_UNTIL_DEFAULT, FALSE,
+     NULL, NULL, AMI_OUTCOME_FAILURE, "kernel-oops"},
+    {"the panic after an oops alone is a kernel-panic",
+     "[    7.3] Kernel panic - not syncing: Fatal exception\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
+
+    /* --failure REGEX: checked before the built-in classes and the success markers, and
+     * as a prompt too. */
+    {"user failure marker", "app[311]: APP FAILED: disk full\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     "APP FAILED: .*", AMI_OUTCOME_FAILURE, "user-failure-marker"},
+    {"user failure marker first among failures",
+     "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\n", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, "Attempted to kill init", AMI_OUTCOME_FAILURE, "user-failure-marker"},
+    {"user failure marker beats success on the same line", "ami-run-tiny: ready\n",
+     AMI_UNTIL_DEFAULT, FALSE, "ami-run-tiny: ready", "ready$", AMI_OUTCOME_FAILURE,
+     "user-failure-marker"},
+    {"user failure marker at a prompt", "installer: Continue anyway? [y/N] ", AMI_UNTIL_DEFAULT,
+     FALSE, NULL, "Continue anyway\\? \\[y/N\\] $", AMI_OUTCOME_FAILURE, "user-failure-marker"},
+    {"user failure marker that never appears", "noise\nvm login: ", AMI_UNTIL_DEFAULT, FALSE, NULL,
+     "APP FAILED", AMI_OUTCOME_SUCCESS, "success"},
 };
 
 static AmiVerdictScanner *
 scanner_for(const Case *c)
 {
     const char *success[] = {c->success, NULL};
+    const char *failure[] = {c->failure, NULL};
     AmiVerdictOptions o = {.until = c->until, .user_data = c->user_data,
-                           .success = c->success ? success : NULL};
+                           .success = c->success ? success : NULL,
+                           .failure = c->failure ? failure : NULL};
     g_autoptr(GError) error = NULL;
     AmiVerdictScanner *s = ami_verdict_scanner_new(&o, &error);
 
@@ -137,6 +233,101 @@ test_power_off_and_deadline(void **state)
     assert_string_equal(ami_verdict_get(c)->stage, "kernel");
 }
 
+/* No console byte by the deadline is its own class (console on the wrong UART, a guest
+ * that never started); any byte, even one that is no line yet, makes it a stall. */
+static void
+test_deadline_without_output(void **state)
+{
+    AmiVerdictOptions o = {0};
+    g_autoptr(AmiVerdictScanner) silent = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) one_byte = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) soft = ami_verdict_scanner_new(&o, NULL);
+    static const char not_found[] =
+        "BdsDxe: failed to load Boot0001 \"UEFI Misc Device\" from PciRoot(0x0): Not Found\n";
+
+    (void)state;
+    assert_int_equal(ami_verdict_feed(silent, "", 0, 1.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_quiet(silent, 2.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_deadline(silent, 600.0), AMI_OUTCOME_TIMEOUT);
+    assert_string_equal(ami_verdict_get(silent)->class_id, "timeout-no-output");
+    assert_null(ami_verdict_get(silent)->line);
+    assert_null(ami_verdict_get(silent)->stage);
+    assert_true(ami_verdict_get(silent)->seconds == 600.0);
+
+    ami_verdict_feed(one_byte, "S", 1, 1.0);
+    assert_int_equal(ami_verdict_deadline(one_byte, 600.0), AMI_OUTCOME_TIMEOUT);
+    assert_string_equal(ami_verdict_get(one_byte)->class_id, "timeout-stalled");
+
+    /* OVMF's "Not Found" decides only when nothing better came: at the deadline, it does. */
+    ami_verdict_feed(soft, not_found, strlen(not_found), 1.0);
+    assert_int_equal(ami_verdict_deadline(soft, 600.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(soft)->class_id, "no-bootable-device");
+}
+
+/* A console line is judged in pieces of at most 64 KiB, so a guest printing without a
+ * newline cannot grow the scanner's memory: the piece ends at the 65536th byte. */
+static void
+test_line_cut_at_64_kib(void **state)
+{
+    static const char marker[] = "Kernel panic - not syncing: Fatal exception";
+    AmiVerdictOptions o = {0};
+    g_autoptr(AmiVerdictScanner) at_end = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) after = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) endless = ami_verdict_scanner_new(&o, NULL);
+    g_autofree char *junk = g_strnfill(3 * 65536 + 5, 'x');
+    g_auto(GStrv) tail = NULL;
+    gsize fill = 65536 - strlen(marker);
+
+    (void)state;
+    /* A marker that ends at byte 65536 is in the first piece, judged without a newline. */
+    assert_int_equal(ami_verdict_feed(at_end, junk, fill, 1.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_feed(at_end, marker, strlen(marker), 1.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(at_end)->class_id, "kernel-panic");
+    assert_int_equal(strlen(ami_verdict_get(at_end)->line), 65536);
+
+    /* One after exactly 64 KiB of junk starts the next piece, whole. */
+    ami_verdict_feed(after, junk, 65536, 1.0);
+    assert_int_equal(ami_verdict_feed(after, marker, strlen(marker), 1.0), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_feed(after, "\n", 1, 1.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(after)->line, marker);
+
+    /* 3 x 64 KiB + 5 bytes: three full pieces and the unfinished 5. */
+    ami_verdict_feed(endless, junk, 3 * 65536 + 5, 1.0);
+    tail = ami_verdict_tail(endless, 30);
+    assert_int_equal(g_strv_length(tail), 4);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(strlen(tail[i]), 65536);
+    assert_string_equal(tail[3], "xxxxx");
+}
+
+/* The stage a timeout names, from what real boots print. */
+static const char *
+stage_after(const char *console)
+{
+    AmiVerdictOptions o = {0};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+
+    ami_verdict_feed(s, console, strlen(console), 1.0);
+    assert_int_equal(ami_verdict_deadline(s, 600.0), AMI_OUTCOME_TIMEOUT);
+    return ami_verdict_get(s)->stage;
+}
+
+/* Production patterns held the tiny test image's own "ami-run-tiny: init" line: a test
+ * input special-cased.  Userspace is what kernels and systemd print. */
+static void
+test_stage_userspace_from_real_lines_only(void **state)
+{
+    (void)state;
+    assert_null(stage_after("ami-run-tiny: init started, kernel 6.1.0 x86_64\n"));
+    assert_string_equal(stage_after("SeaBIOS (version 1.16.2)\nami-run-tiny: init started\n"),
+                        "firmware");
+    assert_string_equal(stage_after("[    0.000000] Linux version 6.1.0-57-cloud-amd64 (gcc)\n"
+                                    "[    1.912345] Run /init as init process\n"),
+                        "userspace");
+    assert_string_equal(stage_after("[    3.1] systemd[1]: Switching root.\n"), "userspace");
+    assert_string_equal(stage_after("[  OK  ] Reached target Local File Systems.\n"), "userspace");
+}
+
 /* fuzz-verdict found it: a prompt decided at a read boundary made the verdict depend on
  * the chunking.  Unfinished lines now decide only when the console goes quiet. */
 static void
@@ -192,6 +383,9 @@ main(void)
         cmocka_unit_test(test_markers_in_any_chunking),
         cmocka_unit_test(test_matched_line_is_clean),
         cmocka_unit_test(test_power_off_and_deadline),
+        cmocka_unit_test(test_deadline_without_output),
+        cmocka_unit_test(test_line_cut_at_64_kib),
+        cmocka_unit_test(test_stage_userspace_from_real_lines_only),
         cmocka_unit_test(test_prompt_waits_for_quiet),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_tail),
