@@ -59,7 +59,11 @@ done <"$work/modules.list"
 # loglevel=7 (info): "Linux version" and "Run /init as init process" are how a verdict
 # tells the kernel and userspace stages apart, as on a real image; a quieter kernel
 # left the stage to a line of this image's own, which production code must not know.
-append="console=ttyS0,115200 loglevel=7"
+# no_timer_check, as RHEL's and Fedora's cloud images boot: on a busy TCG host the
+# kernel's early check that the timer interrupt ticks can miss its window and panic
+# ("IO-APIC + timer doesn't work!"; seen in run 29 of test-many-runs' 50 on a loaded
+# 2-core machine), which is the host's starvation, not the image under test.
+append="console=ttyS0,115200 loglevel=7 no_timer_check"
 initrd=initrd.img
 if [ "$variant" = panic ]; then
     append="$append root=/dev/nonexistent"

@@ -8,27 +8,22 @@ ami=$(tiny_ami x86_64 bios ok)
 before=$(snapshot_sums)
 printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
 start=$(date +%s)
-# What is under test is ami-run (store, snapshot, cleanup), not the guest: a TCG guest
-# that stalls (seen once in ~100 boots under a loaded CI, after "Probing EDD") ends in a
-# timeout, exit 3, and must leave the store just as clean.  More than 2 is a failure.
-stalls=0
+# Every run must succeed.  (A tolerance of 2 timeouts used to hide what the console of
+# a failed run showed once it was looked at: the kernel's early timer check panicking on
+# the starved host, "IO-APIC + timer doesn't work!"; the tiny image now boots with
+# no_timer_check, and 120 further runs at loglevel=7 under load showed no stall.)
 for i in $(seq 50); do
     rc=0
     "$AMI_RUN" run "$ami" --console quiet --user-data "$WORK/off.sh" --until shutdown \
         --timeout 60 >"$WORK/out" 2>"$WORK/err" || rc=$?
-    case $rc in
-        0) ;;
-        3) stalls=$((stalls + 1)); echo "run $i: guest stalled (timeout): $(tail -1 "$WORK/err")" ;;
-        *) cat "$WORK/err" >&2; fail "run $i exited $rc" ;;
-    esac
+    [ "$rc" = 0 ] || { cat "$WORK/err" >&2; fail "run $i of 50 exited $rc (its verdict and console tail above)"; }
 done
-[ "$stalls" -le 2 ] || fail "$stalls of 50 guests stalled"
 [ "$(snapshot_sums)" = "$before" ] || fail "the snapshot changed over 50 runs"
 [ "$(ls "$STORE/instances" | wc -l)" = 50 ] || fail "expected 50 instance records"
 left=$(find "$STORE/instances" -name '*.qcow2' -o -name seed.iso -o -name nvram.fd)
 [ -z "$left" ] || fail "leftovers after 50 runs: $left"
 [ -z "$(ls -A "$STORE/tmp" 2>/dev/null)" ] || fail "leftovers in tmp/"
-ok "50 sequential runs in $(($(date +%s) - start)) s ($stalls guest stalls): snapshot unchanged, no disks or seeds left"
+ok "50 sequential runs in $(($(date +%s) - start)) s, all successful: snapshot unchanged, no disks or seeds left"
 
 # The parallel runs sleep in their user data, so that all four are seen running at once:
 # four records, four instance directories, four libvirt roots, four QEMUs, each QEMU
