@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Instances that outlive the command, and EC2's lifecycle: run --detach returns at once
 # with the guest running under a supervisor; describe-instances and get-console-output
-# see it; stop-instances --force keeps its disks; start-instances boots them again (the
-# console continues); terminate-instances deletes DeleteOnTermination volumes and keeps
-# the others (describe-volumes); a guest that powers itself off is stopped; run --keep
-# leaves it running after the verdict; prune forgets terminated instances.
+# see it; stop-instances keeps its disks, forcing the power-off after the grace period
+# when the guest ignores ACPI; start-instances boots them again (the console continues);
+# terminate-instances deletes DeleteOnTermination volumes and keeps the others
+# (describe-volumes); a guest that acts on the ACPI power button stops by itself, and
+# --force skips ACPI; a guest that powers itself off is stopped; run --keep leaves it
+# running after the verdict; prune forgets terminated instances.
 source "$(dirname "$0")/lib.sh"
 
 ami=$(tiny_ami x86_64 bios ok)
@@ -20,9 +22,16 @@ wait_console() {
     fail "'$2' did not appear $3 time(s) in the console of $1"
 }
 
-# A data volume that survives termination, added at launch as run-instances would.
+# stopped_by ID: the StateReason message of an instance.
+stopped_by() {
+    "$AMI_RUN" describe-instances --instance-ids "$1" |
+        jq -r '.Reservations[0].Instances[0].StateReason.Message'
+}
+
+# A data volume that survives termination, added at launch as run-instances would.  The
+# tiny init ignores the ACPI power button (no acpid): a 3 s grace period instead of 60.
 bdm='[{"DeviceName":"/dev/sdf","Ebs":{"VolumeSize":2,"DeleteOnTermination":false}}]'
-run 0 run "$ami" --detach --block-device-mappings "$bdm"
+AMI_RUN_STOP_GRACE=3 run 0 run "$ami" --detach --block-device-mappings "$bdm"
 IID=$(jq -r '.Instances[0].InstanceId' <<<"$OUT")
 [ "$(jq -r '.Instances[0].State.Name' <<<"$OUT")" = running ] || fail "not running: $OUT"
 [ -n "$(qemus_of "$IID")" ] || fail "no QEMU for the detached instance"
@@ -33,11 +42,16 @@ ok "run --detach: returns with the guest running; its console shows both disks"
 run 0 describe-volumes
 [ "$(jq '[.Volumes[] | select(.State == "in-use")] | length' <<<"$OUT")" = 2 ] ||
     fail "expected 2 in-use volumes: $OUT"
-run 0 stop-instances --instance-ids "$IID" --force
+t0=$(date +%s)
+run 0 stop-instances --instance-ids "$IID"
+took=$(($(date +%s) - t0))
 [ "$(jq -r '.StoppingInstances[0].CurrentState.Name' <<<"$OUT")" = stopped ] || fail "$OUT"
+[ "$(stopped_by "$IID")" = "stop-instances (forced: the guest ignored ACPI power-off for 3 s)" ] ||
+    fail "not forced after the grace period: $(stopped_by "$IID")"
+[ "$took" -ge 3 ] && [ "$took" -le 20 ] || fail "stop of a guest ignoring ACPI took $took s, grace 3 s"
 [ -z "$(qemus_of "$IID")" ] || fail "QEMU still runs after stop"
 ls "$STORE/instances/$IID"/vol-*.qcow2 >/dev/null || fail "stop deleted the disks"
-ok "stop-instances --force: QEMU gone, disks kept"
+ok "stop-instances, guest ignores ACPI: forced after the grace period (${took} s); QEMU gone, disks kept"
 
 run 0 start-instances --instance-ids "$IID"
 [ "$(jq -r '.StartingInstances[0].CurrentState.Name' <<<"$OUT")" = running ] || fail "$OUT"
@@ -53,6 +67,41 @@ run 0 describe-volumes
 [ "$(jq -r '.Volumes[0].Size' <<<"$OUT")" = 2 ] || fail "$OUT"
 [ -e "$(jq -r '.Volumes[0].AmiRun.Path' <<<"$OUT")" ] || fail "the kept volume's file is missing"
 ok "terminate-instances: root deleted, DeleteOnTermination=false volume kept and listed"
+
+# A guest that acts on the ACPI power button (user data doing acpid's job): --force
+# skips ACPI, a plain stop-instances is the guest's own power-off.
+cat >"$WORK/acpi.sh" <<'EOF'
+#!/bin/sh
+for e in /sys/class/input/event*; do
+    [ "$(cat "$e/device/name" 2>/dev/null)" = "Power Button" ] || continue
+    echo "ami-run-tiny: acpi: watching /dev/input/${e##*/}"
+    (dd if="/dev/input/${e##*/}" of=/dev/null bs=4096 count=1 2>/dev/null &&
+        echo "ami-run-tiny: acpi: power button, powering off" && sync && poweroff -f) &
+done
+EOF
+run 0 run "$ami" --detach --user-data "$WORK/acpi.sh"
+IID=$(jq -r '.Instances[0].InstanceId' <<<"$OUT")
+wait_console "$IID" "ami-run-tiny: acpi: watching" 1
+wait_console "$IID" "ami-run-tiny: ready" 1
+run 0 stop-instances --instance-ids "$IID" --force
+[ "$(jq -r '.StoppingInstances[0].CurrentState.Name' <<<"$OUT")" = stopped ] || fail "$OUT"
+[ "$(stopped_by "$IID")" = "stop-instances --force" ] || fail "stopped by: $(stopped_by "$IID")"
+[ -z "$(qemus_of "$IID")" ] || fail "QEMU still runs after stop --force"
+console=$("$AMI_RUN" get-console-output --instance-id "$IID" | jq -r .Output)
+[ "$(grep -c 'acpi: power button' <<<"$console")" = 0 ] || fail "--force pressed the power button"
+ok "stop-instances --force: powered off at once, no ACPI power button"
+
+run 0 start-instances --instance-ids "$IID"
+wait_console "$IID" "ami-run-tiny: acpi: watching" 2
+wait_console "$IID" "ami-run-tiny: ready" 2
+run 0 stop-instances --instance-ids "$IID"
+[ "$(jq -r '.StoppingInstances[0].CurrentState.Name' <<<"$OUT")" = stopped ] || fail "$OUT"
+[ "$(stopped_by "$IID")" = "stop-instances (ACPI power-off)" ] || fail "stopped by: $(stopped_by "$IID")"
+wait_console "$IID" "ami-run-tiny: acpi: power button, powering off" 1
+[ -z "$(qemus_of "$IID")" ] || fail "QEMU still runs after the ACPI power-off"
+run 0 terminate-instances --instance-ids "$IID"
+assert_clean "$IID"
+ok "stop-instances, guest honours ACPI: the guest powers itself off within the grace period"
 
 # The guest powers itself off: stopped, as EC2's default shutdown behaviour.
 printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
@@ -80,7 +129,7 @@ assert_clean "$IID"
 ok "run --keep: verdict, then still running until terminate-instances"
 
 run 0 prune
-[ "$(jq '.PrunedInstanceIds | length' <<<"$OUT")" = 3 ] || fail "prune: $OUT"
+[ "$(jq '.PrunedInstanceIds | length' <<<"$OUT")" = 4 ] || fail "prune: $OUT"
 run 0 describe-instances
 [ "$(jq '.Reservations | length' <<<"$OUT")" = 0 ] || fail "instances left after prune: $OUT"
 [ "$(snapshot_sums)" = "$before" ] || fail "a snapshot changed"
