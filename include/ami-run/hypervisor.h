@@ -36,6 +36,13 @@ void ami_hypervisor_save_caps_cache(AmiHypervisor *hv, const char *caps_cache);
 /** ami_hypervisor_start() - create and start a transient domain from @xml. */
 gboolean ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error);
 
+/**
+ * ami_hypervisor_pid_file() - where an embedded driver writes the pid of domain @name's
+ * QEMU (libvirt writes it when it forks QEMU, before the start returns), or NULL for a
+ * driver in another process.  Caller frees.
+ */
+char *ami_hypervisor_pid_file(AmiHypervisor *hv, const char *name);
+
 /** ami_hypervisor_qemu_pid() - the QEMU process of the started domain, or 0. */
 int ami_hypervisor_qemu_pid(AmiHypervisor *hv);
 

@@ -380,15 +380,20 @@ ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error)
     return TRUE;
 }
 
+char *
+ami_hypervisor_pid_file(AmiHypervisor *hv, const char *name)
+{
+    return hv->root ? g_strdup_printf("%s/run/qemu/%s.pid", hv->root, name) : NULL;
+}
+
 int
 ami_hypervisor_qemu_pid(AmiHypervisor *hv)
 {
     g_autofree char *path = NULL;
     g_autofree char *text = NULL;
 
-    if (!hv->root || !hv->dom)
+    if (!hv->dom || !(path = ami_hypervisor_pid_file(hv, virDomainGetName(hv->dom))))
         return 0;
-    path = g_strdup_printf("%s/run/qemu/%s.pid", hv->root, virDomainGetName(hv->dom));
     if (!g_file_get_contents(path, &text, NULL, NULL))
         return 0;
     return (int)g_ascii_strtoll(text, NULL, 10);
