@@ -34,10 +34,15 @@ rm -rf "$out"
 mkdir -p "$out/work"
 work=$out/work
 
-# Kernel and the modules the init needs (Debian's cloud kernel builds virtio as modules).
+# Kernel and the modules the init needs (Debian's cloud kernel builds virtio as modules),
+# and the ACPI power button with evdev, so that user data can act on the button (the
+# init itself ignores it, as a guest without acpid does; tests/integration uses both).
+# (arm64's cloud kernel has the button built in.)
 kver=$(fetch_kernel "$arch" "$work/kernel")
+button=
+[ "$arch" = arm64 ] || button=button
 modules_in_order "$work/kernel" "$kver" virtio_pci virtio_blk virtio_scsi virtio_net \
-    sr_mod isofs vfat nls_cp437 nls_ascii >"$work/modules.list"
+    sr_mod isofs vfat nls_cp437 nls_ascii $button evdev >"$work/modules.list"
 
 # The initramfs: busybox (static), /init, the modules in load order.
 mkdir -p "$work/initramfs/bin" "$work/initramfs/modules"

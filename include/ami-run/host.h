@@ -132,6 +132,23 @@ AmiReaper *ami_reaper_spawn(const char *self, GError **error);
 /** ami_reaper_watch() - tell the reaper which QEMU process to kill if we die. */
 gboolean ami_reaper_watch(AmiReaper *reaper, int qemu_pid, GError **error);
 
+/**
+ * ami_reaper_watch_pid_file() - before the start, while QEMU's pid is not known yet:
+ * if we die before ami_reaper_watch(), kill the process named in @pid_file when its
+ * command line is QEMU's for @instance_id.
+ */
+gboolean ami_reaper_watch_pid_file(AmiReaper *reaper, const char *pid_file,
+                                   const char *instance_id, GError **error);
+
+/**
+ * ami_qemu_pid_from_file() - the pid in @pid_file if that process is a QEMU whose command
+ * line names @instance_id (pids get reused), else 0.
+ */
+int ami_qemu_pid_from_file(const char *pid_file, const char *instance_id);
+
+/** ami_pid_is_qemu_of() - whether process @pid is a QEMU whose command line names @instance_id. */
+gboolean ami_pid_is_qemu_of(int pid, const char *instance_id);
+
 /** ami_reaper_release() - a clean teardown: the reaper exits without killing.  Frees. */
 void ami_reaper_release(AmiReaper *reaper);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiReaper, ami_reaper_release)

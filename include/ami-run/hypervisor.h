@@ -5,7 +5,8 @@
  * libvirt, the only place it is called.  Default: the embedded QEMU driver
  * (qemu:///embed?root=DIR), which lives in this process: it needs an event loop (run in
  * a thread here) and dies with us, so callers tear down themselves (no autodestroy for
- * embedded drivers in libvirt 9.0).  See docs/platform-notes.md.
+ * embedded drivers in libvirt 9.0; a daemon's domains get it).  See
+ * docs/platform-notes.md.
  */
 
 #include <glib.h>
@@ -23,7 +24,12 @@ typedef struct AmiHypervisor AmiHypervisor;
 AmiHypervisor *ami_hypervisor_open_embedded(const char *root, const char *caps_cache,
                                             const char *log_path, GError **error);
 
-/** ami_hypervisor_open_uri() - any other libvirt (qemu:///system, qemu+ssh://…). */
+/**
+ * ami_hypervisor_open_uri() - any other libvirt (qemu:///system, qemu+ssh://…), whose
+ * domains are started with autodestroy: they end when this connection does.  An
+ * embedded URI (qemu:///embed?root=DIR) is handled as our own roots (pid file under
+ * DIR, no autodestroy), but DIR is neither prepared nor removed.
+ */
 AmiHypervisor *ami_hypervisor_open_uri(const char *uri, const char *log_path, GError **error);
 
 /**
@@ -35,6 +41,13 @@ void ami_hypervisor_save_caps_cache(AmiHypervisor *hv, const char *caps_cache);
 
 /** ami_hypervisor_start() - create and start a transient domain from @xml. */
 gboolean ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error);
+
+/**
+ * ami_hypervisor_pid_file() - where an embedded driver writes the pid of domain @name's
+ * QEMU (libvirt writes it when it forks QEMU, before the start returns), or NULL for a
+ * driver in another process.  Caller frees.
+ */
+char *ami_hypervisor_pid_file(AmiHypervisor *hv, const char *name);
 
 /** ami_hypervisor_qemu_pid() - the QEMU process of the started domain, or 0. */
 int ami_hypervisor_qemu_pid(AmiHypervisor *hv);

@@ -24,6 +24,23 @@
 
 #define STOP_GRACE_SECONDS 60
 
+/*
+ * How long an ACPI power-off may take before it is forced: 60 s, or
+ * $AMI_RUN_STOP_GRACE seconds (1..3600) from the environment this supervisor was
+ * started with (that of run --detach/--keep or start-instances), so that a test need
+ * not wait a minute for a guest that ignores the power button.
+ */
+static int
+stop_grace_seconds(void)
+{
+    const char *env = g_getenv("AMI_RUN_STOP_GRACE");
+    guint64 n;
+
+    if (env && g_ascii_string_to_unsigned(env, 10, 1, 3600, &n, NULL))
+        return (int)n;
+    return STOP_GRACE_SECONDS;
+}
+
 static void
 report_status(const char *line)
 {
@@ -42,23 +59,34 @@ report_status(const char *line)
 static void
 stop_gracefully(AmiLaunch *l)
 {
-    gint64 deadline = g_get_monotonic_time() + STOP_GRACE_SECONDS * G_USEC_PER_SEC;
+    int grace = stop_grace_seconds();
+    gint64 deadline = g_get_monotonic_time() + grace * G_USEC_PER_SEC;
     g_autoptr(GError) error = NULL;
+    g_autofree char *forced = NULL;
 
     if (!ami_launch_shutdown(l, &error))
         g_printerr("ami-run: supervisor: ACPI shutdown: %s\n", error->message);
     while (g_get_monotonic_time() < deadline && !ami_launch_guest_stopped(l)) {
         int sig = ami_signals_pending();
 
-        if (sig == SIGUSR2)
-            break;
+        if (sig == SIGUSR2) {
+            ami_launch_stop(l, "stop-instances --force");
+            return;
+        }
         if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
             ami_launch_terminate(l, "terminate-instances");
             return;
         }
         g_usleep(200 * 1000);
     }
-    ami_launch_stop(l, "stop-instances");
+    /* The record says which way it went: the guest's own power-off, or ours. */
+    if (ami_launch_guest_stopped(l)) {
+        ami_launch_stop(l, "stop-instances (ACPI power-off)");
+        return;
+    }
+    forced = g_strdup_printf("stop-instances (forced: the guest ignored ACPI power-off for %d s)",
+                             grace);
+    ami_launch_stop(l, forced);
 }
 
 gboolean

@@ -101,10 +101,34 @@ open_uri(const char *uri, const char *log_path, GError **error)
     return g_steal_pointer(&hv);
 }
 
+/*
+ * --connect qemu:///embed?root=DIR is the embedded driver too: it lives in this process,
+ * writes QEMU's pid file under DIR and cannot autodestroy, so it is handled as our own
+ * roots are (but DIR stays the caller's: nothing is written there or removed).
+ */
+static char *
+embed_root_of(const char *uri)
+{
+    g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+    g_autoptr(GHashTable) params = NULL;
+    const char *root;
+
+    if (!u || g_strcmp0(g_uri_get_scheme(u), "qemu") != 0 ||
+        g_strcmp0(g_uri_get_path(u), "/embed") != 0 || !g_uri_get_query(u))
+        return NULL;
+    params = g_uri_parse_params(g_uri_get_query(u), -1, "&", G_URI_PARAMS_NONE, NULL);
+    root = params ? g_hash_table_lookup(params, "root") : NULL;
+    return root && root[0] == '/' ? g_strdup(root) : NULL;
+}
+
 AmiHypervisor *
 ami_hypervisor_open_uri(const char *uri, const char *log_path, GError **error)
 {
-    return open_uri(uri, log_path, error);
+    AmiHypervisor *hv = open_uri(uri, log_path, error);
+
+    if (hv)
+        hv->root = embed_root_of(uri);
+    return hv;
 }
 
 static void
@@ -365,7 +389,13 @@ ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error)
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
         reaper = g_thread_new("start-reaper", reap_during_start, &sr);
     }
-    hv->dom = virDomainCreateXML(hv->conn, xml, 0);
+    /*
+     * A daemon's domain would outlive us if we were killed (its QEMU is neither our
+     * child nor under a root we know): with autodestroy the daemon destroys it when our
+     * connection closes, however we end.  The embedded driver refuses the flag ("not
+     * supported for embedded drivers yet", libvirt 9.0); there the reaper does the job.
+     */
+    hv->dom = virDomainCreateXML(hv->conn, xml, hv->root ? 0 : VIR_DOMAIN_START_AUTODESTROY);
     if (hv->root) {
         g_atomic_int_set(&sr.done, 1);
         g_thread_join(reaper);
@@ -380,15 +410,20 @@ ami_hypervisor_start(AmiHypervisor *hv, const char *xml, GError **error)
     return TRUE;
 }
 
+char *
+ami_hypervisor_pid_file(AmiHypervisor *hv, const char *name)
+{
+    return hv->root ? g_strdup_printf("%s/run/qemu/%s.pid", hv->root, name) : NULL;
+}
+
 int
 ami_hypervisor_qemu_pid(AmiHypervisor *hv)
 {
     g_autofree char *path = NULL;
     g_autofree char *text = NULL;
 
-    if (!hv->root || !hv->dom)
+    if (!hv->dom || !(path = ami_hypervisor_pid_file(hv, virDomainGetName(hv->dom))))
         return 0;
-    path = g_strdup_printf("%s/run/qemu/%s.pid", hv->root, virDomainGetName(hv->dom));
     if (!g_file_get_contents(path, &text, NULL, NULL))
         return 0;
     return (int)g_ascii_strtoll(text, NULL, 10);

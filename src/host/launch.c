@@ -353,6 +353,23 @@ ami_launch_set_verdict(AmiLaunch *l, json_t *verdict)
     save_record(l, NULL);
 }
 
+/*
+ * QEMU's pid is known only once the start returned (~0.5 s under TCG after libvirt
+ * forked it): a kill in between must not orphan QEMU, so the reaper and the record learn
+ * where libvirt writes the pid before the start.
+ */
+static gboolean
+watch_pid_file(AmiLaunch *l, GError **error)
+{
+    const char *id = ami_launch_instance_id(l);
+    g_autofree char *pid_file = ami_hypervisor_pid_file(l->hv, id);
+
+    if (!pid_file)
+        return TRUE;
+    json_object_set_new(amirun(l), "QemuPidFile", json_string(pid_file));
+    return ami_reaper_watch_pid_file(l->reaper, pid_file, id, error) && save_record(l, error);
+}
+
 gboolean
 ami_launch_start(AmiLaunch *l, GError **error)
 {
@@ -370,7 +387,7 @@ ami_launch_start(AmiLaunch *l, GError **error)
         return FALSE;
     l->hv = root ? ami_hypervisor_open_embedded(root, caps, log, error)
                  : ami_hypervisor_open_uri(amirun_str(l->record, "Connect"), log, error);
-    if (!l->hv || !ami_hypervisor_start(l->hv, xml, error))
+    if (!l->hv || !watch_pid_file(l, error) || !ami_hypervisor_start(l->hv, xml, error))
         return FALSE;
     if ((pid = ami_hypervisor_qemu_pid(l->hv)) > 0) {
         if (!ami_reaper_watch(l->reaper, pid, error))
@@ -453,6 +470,7 @@ release_instance(AmiStore *store, json_t *record, gboolean terminate)
 
     ami_remove_tree(json_string_value(json_object_get(a, "LibvirtRoot")));
     json_object_del(a, "QemuPid");
+    json_object_del(a, "QemuPidFile");
     if (!terminate)
         return;
     json_array_foreach(json_object_get(a, "Disks"), i, d) {
@@ -637,23 +655,19 @@ owner_alive(json_t *amirun)
     return now && start && strcmp(now, start) == 0;
 }
 
-/* Kill a leftover QEMU, but only one that is this instance's (pids get reused). */
+/*
+ * Kill a leftover QEMU, but only one that is this instance's (pids get reused).  An
+ * owner killed during the start recorded no QemuPid: QEMU's pid file names it then.
+ */
 static void
 kill_leftover_qemu(json_t *record, json_t *amirun)
 {
     int pid = (int)json_integer_value(json_object_get(amirun, "QemuPid"));
     const char *id = json_string_value(json_object_get(record, "InstanceId"));
-    g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
-    g_autofree char *cmd = NULL;
-    gsize len;
 
-    if (pid <= 0 || !id || !g_file_get_contents(path, &cmd, &len, NULL))
-        return;
-    for (gsize i = 0; i + 1 < len; i++) {
-        if (cmd[i] == '\0')
-            cmd[i] = ' ';
-    }
-    if (strstr(cmd, "qemu-system") && strstr(cmd, id))
+    if (pid <= 0)
+        pid = ami_qemu_pid_from_file(json_string_value(json_object_get(amirun, "QemuPidFile")), id);
+    if (ami_pid_is_qemu_of(pid, id))
         kill(pid, SIGKILL);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,6 +63,55 @@ ami_reaper_watch(AmiReaper *r, int qemu_pid, GError **error)
     return TRUE;
 }
 
+gboolean
+ami_reaper_watch_pid_file(AmiReaper *r, const char *pid_file, const char *instance_id,
+                          GError **error)
+{
+    g_autofree char *line = NULL;
+    GError *local = NULL;
+
+    if (strchr(pid_file, '\n') || strchr(instance_id, ' ') || strchr(instance_id, '\n')) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "reaper: cannot pass '%s'", pid_file);
+        return FALSE;
+    }
+    line = g_strdup_printf("pidfile %s %s\n", instance_id, pid_file);
+    if (!g_output_stream_write_all(r->pipe, line, strlen(line), NULL, NULL, &local) ||
+        !g_output_stream_flush(r->pipe, NULL, &local)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "reaper: %s", local->message);
+        g_error_free(local);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+ami_pid_is_qemu_of(int pid, const char *instance_id)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+    g_autofree char *cmd = NULL;
+    gsize len;
+
+    if (pid <= 0 || !instance_id || !g_file_get_contents(path, &cmd, &len, NULL))
+        return FALSE;
+    for (gsize i = 0; i + 1 < len; i++) {
+        if (cmd[i] == '\0')
+            cmd[i] = ' ';
+    }
+    return strstr(cmd, "qemu-system") && strstr(cmd, instance_id);
+}
+
+int
+ami_qemu_pid_from_file(const char *pid_file, const char *instance_id)
+{
+    g_autofree char *text = NULL;
+    gint64 pid;
+
+    if (!pid_file || !g_file_get_contents(pid_file, &text, NULL, NULL))
+        return 0;
+    pid = g_ascii_strtoll(text, NULL, 10);
+    return pid > 1 && pid <= G_MAXINT && ami_pid_is_qemu_of((int)pid, instance_id) ? (int)pid : 0;
+}
+
 void
 ami_reaper_release(AmiReaper *r)
 {
@@ -86,10 +136,30 @@ kill_qemu(int pidfd)
         syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 }
 
+/*
+ * Killed while libvirt started QEMU, the runner never sent its pid: the pid file libvirt
+ * wrote when it forked QEMU names it.  The pidfd is taken before the command line is
+ * checked, so the process checked is the one killed.
+ */
+static int
+pidfd_from_file(const char *pid_file, const char *instance_id)
+{
+    int pid = ami_qemu_pid_from_file(pid_file, instance_id);
+    int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+
+    if (fd >= 0 && !ami_pid_is_qemu_of(pid, instance_id)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int
 ami_reaper_main(void)
 {
-    char line[64];
+    char line[PATH_MAX + 128];
+    g_autofree char *pid_file = NULL;
+    g_autofree char *instance_id = NULL;
     int pidfd = -1;
 
     signal(SIGINT, SIG_IGN);
@@ -104,9 +174,19 @@ ami_reaper_main(void)
             if (pidfd >= 0)
                 close(pidfd);
             pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+        } else if (strncmp(line, "pidfile ", 8) == 0 && strchr(line + 8, ' ')) {
+            char *path = strchr(line + 8, ' ');
+
+            line[strcspn(line, "\n")] = '\0';
+            g_free(instance_id);
+            g_free(pid_file);
+            instance_id = g_strndup(line + 8, (gsize)(path - (line + 8)));
+            pid_file = g_strdup(path + 1);
         }
     }
     /* EOF without "done": the runner died. */
+    if (pidfd < 0 && pid_file)
+        pidfd = pidfd_from_file(pid_file, instance_id);
     if (pidfd >= 0)
         kill_qemu(pidfd);
     return 0;

@@ -4,7 +4,8 @@
 # with exit 4 and leaves no partial snapshot or instance; user data over 16 KB is
 # refused and binary (gzip) user data arrives byte-exact; hostile hostnames and keys are
 # one-line errors; seeds, records and directories are private; a stale capabilities
-# cache is refreshed; QEMU refusing to start fails the run at once.
+# cache is refreshed; QEMU refusing to start fails the run at once; a command killed
+# after its journal is committed is finished by the next command.
 source "$(dirname "$0")/lib.sh"
 
 ami=$(tiny_ami x86_64 bios ok)
@@ -86,6 +87,38 @@ contains "$ERR" "store is corrupted"
 contains "$ERR" "$snap"
 [ "$(ls "$STORE/instances" | sort)" = "$before" ] || fail "a refused run left an instance"
 ok "a snapshot changed behind ami-run's back: exit 4 before boot, names the file"
+
+# SIGKILL after the journal is committed, between two of its renames: strace delivers it
+# at the entry of the 3rd rename (1st: journal.tmp -> journal.json, the commit point;
+# 2nd: the snapshot; 3rd: the snapshot's record), so the store is half-applied; the next
+# command that takes the lock finishes the journal.
+if command -v strace >/dev/null; then
+    dir=$("$TOP/images/tiny/build.sh" x86_64 bios ok)
+    jq '.Images[0].ImageId = "ami-0feedfacefeedface" | .Images[0].Name = "journal-test" |
+        .Images[0].BlockDeviceMappings[0].Ebs.SnapshotId = "snap-0feedfacefeedface"' \
+        "$dir/ami.json" >"$WORK/j.json"
+    make_disk "$WORK/j.raw" 1M "journal disk"
+    rc=0
+    strace -f -o /dev/null -e trace=rename -e inject=rename:signal=SIGKILL:when=3 \
+        "$AMI_RUN" register-image --from-json "$WORK/j.json" \
+        --snapshot "snap-0feedfacefeedface=$WORK/j.raw" >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 137 ] || fail "register-image under strace exited $rc, not 137 (SIGKILL)"
+    [ -e "$STORE/snapshots/snap-0feedfacefeedface" ] &&
+        [ ! -e "$STORE/snapshots/snap-0feedfacefeedface.json" ] &&
+        [ ! -e "$STORE/images/ami-0feedfacefeedface.json" ] ||
+        fail "not killed between the journal's renames: $(ls "$STORE/snapshots" "$STORE/images")"
+    ls "$STORE"/tmp/work-*/journal.json >/dev/null 2>&1 || fail "no committed journal left"
+    run 0 describe-images --image-ids ami-0feedfacefeedface
+    [ "$(jq -r '.Images[0].Name' <<<"$OUT")" = journal-test ] || fail "image not recovered: $OUT"
+    run 0 describe-snapshots --snapshot-ids snap-0feedfacefeedface
+    [ "$(jq -r '.Snapshots[0].AmiRun.Sha256' <<<"$OUT")" = \
+        "$(sha256sum "$STORE/snapshots/snap-0feedfacefeedface" | cut -d' ' -f1)" ] ||
+        fail "recovered snapshot does not match its record: $OUT"
+    [ -z "$(ls -A "$STORE/tmp")" ] || fail "work directories left: $(ls -A "$STORE/tmp")"
+    ok "kill -9 between a journal's commit and its last rename: the next command finishes it"
+else
+    skip_part "strace is not installed: kill-between-commit-and-apply case not run"
+fi
 
 # No space: a store on a small tmpfs (needs root to mount).
 if [ "$(id -u)" = 0 ] && mkdir -p "$WORK/small" && mount -t tmpfs -o size=24m tmpfs "$WORK/small" 2>/dev/null; then

@@ -2,7 +2,8 @@
 # The block device mapping, as the guest sees it: a root overlay, a data volume from a
 # second snapshot, a blank volume, an instance-store disk (ephemeral0) and a NoDevice
 # entry that must be absent — each at its VolumeSize, each with its volume id as the
-# disk serial (vol… without the dash, as EBS NVMe reports it) — on virtio and on NVMe.
+# disk serial (vol… without the dash, as EBS NVMe reports it) — on virtio and on NVMe;
+# after each run the DeleteOnTermination volumes are deleted and the others kept.
 source "$(dirname "$0")/lib.sh"
 
 root_ami=$(tiny_ami x86_64 bios ok)
@@ -38,25 +39,52 @@ check_disks() {
     [ "$(grep -c 'ami-run-tiny: disk ' <<<"$OUT")" = 5 ] || fail "unexpected disks: $OUT" # + the seed
 }
 
+# check_terminated COUNT: after the run, each of its COUNT volumes with DeleteOnTermination
+# true is gone (file and describe-volumes); each with false was moved to volumes/ and is
+# listed as available.
+check_terminated() {
+    local want=$1 vols id path dot n=0
+    vols=$("$AMI_RUN" describe-volumes)
+    while read -r id path dot; do
+        n=$((n + 1))
+        [ ! -e "$path" ] || fail "$id (DeleteOnTermination=$dot) is still at $path"
+        if [ "$dot" = true ]; then
+            ! jq -e --arg v "$id" 'any(.Volumes[]; .VolumeId == $v)' <<<"$vols" >/dev/null ||
+                fail "deleted volume $id still listed: $vols"
+        else
+            [ -e "$STORE/volumes/$id.qcow2" ] || fail "kept volume $id has no file in volumes/"
+            [ "$(jq -r --arg v "$id" '.Volumes[] | select(.VolumeId == $v) | .State' <<<"$vols")" = available ] ||
+                fail "kept volume $id is not listed as available: $vols"
+        fi
+    done < <("$AMI_RUN" describe-instances --instance-ids "$IID" | jq -r \
+        '.Reservations[0].Instances[0].AmiRun.Disks[] | "\(.VolumeId) \(.Path) \(.DeleteOnTermination)"')
+    [ "$n" = "$want" ] || fail "expected $want volumes in the record, found $n"
+    [ -z "$(ls "$STORE/instances/$IID" | grep '^vol-')" ] || fail "volumes left in instances/$IID"
+}
+
 boot 0 "$ami" --instance-type m5d.large --memory 1024 --ephemeral-size 4 \
     --success 'ami-run-tiny: ready' --timeout 120
 check_disks virtio
+check_terminated 4
 ok "virtio: root, ephemeral0, snapshot volume, blank volume at their sizes with volume serials; NoDevice absent"
 
 boot 0 "$ami" --instance-type m5d.large --memory 1024 --ephemeral-size 4 --disk-bus nvme \
     --success 'ami-run-tiny: ready' --timeout 120
 check_disks nvme
+check_terminated 4
 ok "nvme: one controller per volume, serials as on EBS NVMe"
 
 # Types without instance store skip ephemeral disks, as EC2 does, and say so.
 boot 0 "$ami" --instance-type t3.micro --success 'ami-run-tiny: ready' --timeout 120
 contains "$ERR" "ephemeral0"
 [ "$(grep -c 'ami-run-tiny: disk ' <<<"$OUT")" = 4 ] || fail "ephemeral0 not skipped: $OUT"
+check_terminated 3
 ok "t3.micro has no instance store: ephemeral0 skipped with a notice"
 
 run 0 describe-volumes
-[ "$(jq '[.Volumes[] | select(.State == "available" and .Size == 3)] | length' <<<"$OUT")" = 3 ] ||
-    fail "the three DeleteOnTermination=false volumes are not kept: $OUT"
+[ "$(jq '.Volumes | length' <<<"$OUT")" = 3 ] &&
+    [ "$(jq '[.Volumes[] | select(.State == "available" and .Size == 3)] | length' <<<"$OUT")" = 3 ] ||
+    fail "expected exactly the three DeleteOnTermination=false volumes: $OUT"
 [ "$(snapshot_sums)" = "$before" ] || fail "a snapshot changed"
-ok "DeleteOnTermination=false volumes kept after each run; snapshots unchanged"
+ok "after each run: DeleteOnTermination=true volumes deleted, false ones kept and listed; snapshots unchanged"
 echo "$PASSED passed, 0 failed"
