@@ -46,6 +46,11 @@ cmd_get_console_output(Cli *cli, int argc, char **argv, GError **error)
         g_file_get_contents(path, &text, &len, NULL);
     keep = text ? MIN(len, CONSOLE_KEEP) : 0;
     out = text ? text + (len - keep) : "";
+    /* A cut inside a UTF-8 character starts after it, not with a U+FFFD for its tail. */
+    for (int i = 0; i < 3 && keep < len && keep > 0 && ((guchar)*out & 0xC0) == 0x80; i++) {
+        out++;
+        keep--;
+    }
     /*
      * Console bytes are not always UTF-8: keep what is, replace the rest with U+FFFD.
      * With its length given, g_utf8_make_valid() counts a NUL byte as invalid too, so

@@ -161,6 +161,12 @@ run 0 get-console-output --instance-id "$iid"
 run 0 get-console-output --instance-id "$iid"
 [ "$(jq -r '.Output | length' <<<"$OUT")" = 65536 ] || fail "not the last 64 KiB: $(jq -r '.Output | length' <<<"$OUT")"
 [ "$(jq -r '.Output[-8:]' <<<"$OUT")" = "$(printf 'tail\xef\xbf\xbdend')" ] || fail "end of the console: $(jq '.Output[-8:]' <<<"$OUT")"
+# The 64 KiB window starting inside a character (here the last two bytes of a 3-byte
+# '€' lie in it) begins after that character, with no U+FFFD for its tail.
+{ printf '\xe2\x82\xac'; head -c 65534 /dev/zero | tr '\0' b; } >"$STORE/instances/$iid/console.log"
+run 0 get-console-output --instance-id "$iid"
+[ "$(jq -r '.Output | length' <<<"$OUT")" = 65534 ] || fail "window cut inside a character: $(jq -r '.Output[:3]' <<<"$OUT")"
+[ "$(jq -r '.Output[:1]' <<<"$OUT")" = b ] || fail "window cut inside a character starts with $(jq '.Output[:1]' <<<"$OUT")"
 ok "get-console-output: NUL bytes become U+FFFD, like invalid UTF-8, and the whole console is kept"
 
 # --- TpmSupport v2.0 needs UEFI (NitroTPM) ---------------------------------------------
