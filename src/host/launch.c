@@ -739,8 +739,10 @@ ami_instances_reap_stale(AmiStore *store, GError **error)
         path = g_build_filename(json_string_value(json_object_get(amirun, "Directory")),
                                 "instance.json", NULL);
         reap_one(store, r);
-        if (!ami_json_write_file_atomic(path, r, 0600, error))
+        if (!ami_json_write_file_atomic(path, r, 0600, error)) {
+            ami_store_unlock(store); /* not held past a failure: the caller reports and exits */
             return FALSE;
+        }
     }
     if (locked)
         ami_store_unlock(store);
