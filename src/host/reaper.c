@@ -48,10 +48,10 @@ ami_reaper_spawn(const char *self, GError **error)
     return r;
 }
 
-gboolean
-ami_reaper_watch(AmiReaper *r, int qemu_pid, GError **error)
+/* One command line to the reaper, flushed: it acts on whole lines only. */
+static gboolean
+send_line(AmiReaper *r, const char *line, GError **error)
 {
-    g_autofree char *line = g_strdup_printf("pid %d\n", qemu_pid);
     GError *local = NULL;
 
     if (!g_output_stream_write_all(r->pipe, line, strlen(line), NULL, NULL, &local) ||
@@ -64,24 +64,25 @@ ami_reaper_watch(AmiReaper *r, int qemu_pid, GError **error)
 }
 
 gboolean
+ami_reaper_watch(AmiReaper *r, int qemu_pid, GError **error)
+{
+    g_autofree char *line = g_strdup_printf("pid %d\n", qemu_pid);
+
+    return send_line(r, line, error);
+}
+
+gboolean
 ami_reaper_watch_pid_file(AmiReaper *r, const char *pid_file, const char *instance_id,
                           GError **error)
 {
     g_autofree char *line = NULL;
-    GError *local = NULL;
 
     if (strchr(pid_file, '\n') || strchr(instance_id, ' ') || strchr(instance_id, '\n')) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "reaper: cannot pass '%s'", pid_file);
         return FALSE;
     }
     line = g_strdup_printf("pidfile %s %s\n", instance_id, pid_file);
-    if (!g_output_stream_write_all(r->pipe, line, strlen(line), NULL, NULL, &local) ||
-        !g_output_stream_flush(r->pipe, NULL, &local)) {
-        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "reaper: %s", local->message);
-        g_error_free(local);
-        return FALSE;
-    }
-    return TRUE;
+    return send_line(r, line, error);
 }
 
 gboolean
