@@ -40,7 +40,8 @@ print_usage(const Cli *cli, const char *summary, const ArgSpec *specs)
             left = g_strdup_printf("--%s %s", s->name, s->metavar ? s->metavar : "VALUE");
         printf("  %-34s %s\n", left, s->help);
     }
-    printf("\nGlobal options: --store DIR, --output json|table|text, --debug, --help\n"
+    printf("\nGlobal options: --store DIR, --output json|table|text, --query JMESPATH,\n"
+           "  --debug, --help\n"
            "See ami-run(1) for exit codes and the store.\n");
 }
 

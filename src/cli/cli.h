@@ -21,6 +21,7 @@ typedef struct {
     const char *verb;
     char *store_path; /* --store, resolved */
     CliOutput output;
+    const char *query; /* --query JMESPath, checked before the verb runs */
     gboolean progress; /* stderr is a terminal */
 } Cli;
 
@@ -54,8 +55,15 @@ void cli_args_free(const ArgSpec *specs);
 
 /* --- output.c --------------------------------------------------------------------- */
 
-/** cli_print() - print @result in the --output format (JSON as the AWS CLI indents it). */
+/**
+ * cli_print() - apply --query to @result, then print it in the --output format (JSON as
+ * the AWS CLI indents it).  A query that fails on @result prints nothing; the error
+ * waits for cli_print_error().
+ */
 void cli_print(const Cli *cli, json_t *result);
+
+/** cli_print_error() - the error of a failed --query in cli_print(), or NULL; caller owns. */
+GError *cli_print_error(void);
 
 /** cli_notice() - a one-line message to stderr, "ami-run: VERB: …". */
 void cli_notice(const Cli *cli, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -9,6 +9,7 @@
 
 #include "ami-run/error.h"
 #include "ami-run/host.h"
+#include "ami-run/query.h"
 #include "cli.h"
 
 typedef struct {
@@ -29,7 +30,7 @@ static const char *const output_names[CLI_OUTPUT_LAST] = {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "Usage: ami-run [--store DIR] [--output json|table|text] VERB [OPTIONS]\n\n"
+    fprintf(f, "Usage: ami-run [--store DIR] [--output json|table|text] [--query JMESPATH] VERB [OPTIONS]\n\n"
                "Boot real Amazon Machine Images on this machine.\n\nVerbs:\n");
     for (const Verb *v = verbs; v->name; v++)
         fprintf(f, "  %-28s %s\n", v->name, v->help);
@@ -63,13 +64,15 @@ take_globals(Cli *cli, int *argc, char **argv, GError **error)
         const char *a = argv[i];
         const char *value = NULL;
 
-        if (strcmp(a, "--store") == 0 || strcmp(a, "--output") == 0) {
+        if (strcmp(a, "--store") == 0 || strcmp(a, "--output") == 0 ||
+            strcmp(a, "--query") == 0) {
             if (i + 1 >= *argc) {
                 g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "%s needs a value", a);
                 return FALSE;
             }
             value = argv[++i];
-        } else if (g_str_has_prefix(a, "--store=") || g_str_has_prefix(a, "--output=")) {
+        } else if (g_str_has_prefix(a, "--store=") || g_str_has_prefix(a, "--output=") ||
+                   g_str_has_prefix(a, "--query=")) {
             value = strchr(a, '=') + 1;
         } else if (strcmp(a, "--debug") == 0) {
             g_setenv("G_MESSAGES_DEBUG", "ami-run", TRUE);
@@ -80,6 +83,8 @@ take_globals(Cli *cli, int *argc, char **argv, GError **error)
         }
         if (g_str_has_prefix(a, "--store"))
             store = value;
+        else if (g_str_has_prefix(a, "--query"))
+            cli->query = value;
         else if (!parse_output(value, &cli->output)) {
             g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                         "--output '%s' is not one of json, table, text", value);
@@ -90,6 +95,17 @@ take_globals(Cli *cli, int *argc, char **argv, GError **error)
     argv[out] = NULL;
     cli->store_path = ami_store_resolve_path(store);
     return TRUE;
+}
+
+static gboolean
+check_query(const Cli *cli, GError **error)
+{
+    if (cli->output == CLI_OUTPUT_XML) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--query applies to JSON; --output xml prints the domain XML");
+        return FALSE;
+    }
+    return ami_query_check(cli->query, error);
 }
 
 static int
@@ -148,7 +164,14 @@ main(int argc, char **argv)
             g_free(cli.store_path);
             return fail(&cli, error);
         }
+        /* The AWS CLI compiles --query before it sends anything: a bad one changes nothing. */
+        if (cli.query && !check_query(&cli, &error)) {
+            g_free(cli.store_path);
+            return fail(&cli, error);
+        }
         rc = v->func(&cli, argc - 2, argv + 2, &error) ? 0 : fail(&cli, error);
+        if (rc == 0 && (error = cli_print_error()))
+            rc = fail(&cli, error);
         g_free(cli.store_path);
         return rc;
     }

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * --output json|table|text.  JSON is what the AWS CLI prints (4-space indent, members in
- * their order).  text follows the AWS CLI's shape: a line per object, its scalar members
- * tab-separated in key order, prefixed by the upper-cased name of the list it is in.
- * table shows each list of objects as a grid of its scalar members.
+ * --query and --output json|table|text.  As in the AWS CLI (awscli/formatter.py), the
+ * query is applied to the response first and the format to its result.  JSON is what
+ * the AWS CLI prints (4-space indent, members in their order, any value at the top).
+ * text is core/format.c, byte for byte awscli/text.py.  table shows each list of objects
+ * as a grid of its scalar members, and a query result that is no object as rows; it is
+ * not awscli/table.py's layout (docs/ami-run.1, OUTPUT).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ami-run/cleanup.h"
+#include "ami-run/format.h"
+#include "ami-run/query.h"
 #include "cli.h"
 
 static gboolean
@@ -18,97 +22,10 @@ is_scalar(json_t *v)
     return !json_is_object(v) && !json_is_array(v);
 }
 
-static char *
-scalar_text(json_t *v)
-{
-    if (json_is_string(v))
-        return g_strdup(json_string_value(v));
-    if (json_is_true(v))
-        return g_strdup("True");
-    if (json_is_false(v))
-        return g_strdup("False");
-    if (json_is_null(v))
-        return g_strdup("None");
-    if (json_is_integer(v))
-        return g_strdup_printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    if (json_is_real(v))
-        return g_strdup_printf("%g", json_real_value(v));
-    return g_strdup("");
-}
-
 static gint
 cmp_keys(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static GPtrArray *
-sorted_keys(json_t *obj)
-{
-    GPtrArray *keys = g_ptr_array_new();
-    const char *k;
-    json_t *v;
-
-    json_object_foreach(obj, k, v) g_ptr_array_add(keys, (gpointer)k);
-    g_ptr_array_sort(keys, cmp_keys);
-    return keys;
-}
-
-static void print_text(const char *name, json_t *value);
-
-static void
-print_text_object(const char *name, json_t *obj)
-{
-    g_autoptr(GPtrArray) keys = sorted_keys(obj);
-    g_autoptr(GString) line = g_string_new(NULL);
-    g_autofree char *upper = name ? g_ascii_strup(name, -1) : NULL;
-
-    for (guint i = 0; i < keys->len; i++) {
-        json_t *v = json_object_get(obj, keys->pdata[i]);
-        g_autofree char *t = NULL;
-
-        if (!is_scalar(v))
-            continue;
-        t = scalar_text(v);
-        g_string_append_printf(line, "%s%s", line->len ? "\t" : "", t);
-    }
-    if (line->len)
-        printf("%s%s%s\n", upper ? upper : "", upper ? "\t" : "", line->str);
-    for (guint i = 0; i < keys->len; i++) {
-        json_t *v = json_object_get(obj, keys->pdata[i]);
-
-        if (!is_scalar(v))
-            print_text(keys->pdata[i], v);
-    }
-}
-
-static void
-print_text(const char *name, json_t *value)
-{
-    size_t i;
-    json_t *v;
-
-    if (json_is_object(value)) {
-        print_text_object(name, value);
-    } else if (json_is_array(value)) {
-        g_autoptr(GString) line = g_string_new(NULL);
-
-        json_array_foreach(value, i, v) {
-            if (is_scalar(v)) {
-                g_autofree char *t = scalar_text(v);
-                g_string_append_printf(line, "%s%s", line->len ? "\t" : "", t);
-            } else {
-                print_text(name, v);
-            }
-        }
-        if (line->len) {
-            g_autofree char *upper = name ? g_ascii_strup(name, -1) : NULL;
-            printf("%s%s%s\n", upper ? upper : "", upper ? "\t" : "", line->str);
-        }
-    } else {
-        g_autofree char *t = scalar_text(value);
-        printf("%s\n", t);
-    }
 }
 
 /* One grid: @rows are objects; columns are the union of their scalar members. */
@@ -137,7 +54,7 @@ print_grid(const char *title, json_t *rows)
 
         json_array_foreach(rows, i, row) {
             g_autofree char *t = json_object_get(row, cols->pdata[c])
-                                     ? scalar_text(json_object_get(row, cols->pdata[c]))
+                                     ? ami_format_python_str(json_object_get(row, cols->pdata[c]))
                                      : g_strdup("");
             w = MAX(w, (int)g_utf8_strlen(t, -1));
         }
@@ -154,7 +71,7 @@ print_grid(const char *title, json_t *rows)
         printf("|");
         for (guint c = 0; c < cols->len; c++) {
             json_t *v = json_object_get(row, cols->pdata[c]);
-            g_autofree char *t = v ? scalar_text(v) : g_strdup("");
+            g_autofree char *t = v ? ami_format_python_str(v) : g_strdup("");
             int pad = g_array_index(width, int, c) - (int)g_utf8_strlen(t, -1);
 
             printf(" %s%*s |", t, pad, "");
@@ -162,6 +79,27 @@ print_grid(const char *title, json_t *rows)
         printf("\n");
     }
     printf("%s\n", rule->str);
+}
+
+/* A query result that is no object: a titled box, a row per scalar or list of scalars. */
+static void
+print_rows(const char *title, json_t *value)
+{
+    g_autoptr(json_t) rows = json_array();
+    size_t i;
+    json_t *v;
+
+    if (!json_is_array(value)) {
+        json_array_append_new(rows, json_pack("{sO}", "Value", value));
+    } else {
+        json_array_foreach(value, i, v) {
+            g_autofree char *t = ami_format_text(v);
+
+            g_strchomp(t);
+            json_array_append_new(rows, json_pack("{ss}", "Value", t));
+        }
+    }
+    print_grid(title, rows);
 }
 
 static void
@@ -172,8 +110,14 @@ print_table(const char *title, json_t *value)
     const char *k;
     json_t *v;
 
-    if (!json_is_object(value))
+    /* As awscli/formatter.py's TableFormatter: nothing at all for null, [], {}, "". */
+    if (json_is_null(value) || (json_is_array(value) && json_array_size(value) == 0) ||
+        (json_is_string(value) && !*json_string_value(value)))
         return;
+    if (!json_is_object(value)) {
+        print_rows(title, value);
+        return;
+    }
     json_object_foreach(value, k, v) {
         if (is_scalar(v))
             scalars = TRUE;
@@ -189,25 +133,46 @@ print_table(const char *title, json_t *value)
     }
 }
 
+/* A --query that failed on this response: main.c reports it once the verb returns. */
+static GError *query_error;
+
 void
 cli_print(const Cli *cli, json_t *result)
 {
+    g_autoptr(json_t) queried = NULL;
+
+    if (cli->query) {
+        queried = ami_query_apply(result, cli->query, &query_error);
+        if (!queried)
+            return;
+        result = queried;
+    }
     switch (cli->output) {
     case CLI_OUTPUT_TABLE:
         print_table(cli->verb, result);
         break;
-    case CLI_OUTPUT_TEXT:
-        print_text(NULL, result);
+    case CLI_OUTPUT_TEXT: {
+        g_autofree char *t = ami_format_text(result);
+
+        fputs(t, stdout);
         break;
+    }
     case CLI_OUTPUT_JSON:
     case CLI_OUTPUT_XML:
     case CLI_OUTPUT_LAST: {
-        g_autofree char *s = json_dumps(result, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        g_autofree char *s =
+            json_dumps(result, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
         printf("%s\n", s);
         break;
     }
     }
     fflush(stdout);
+}
+
+GError *
+cli_print_error(void)
+{
+    return g_steal_pointer(&query_error);
 }
 
 void
