@@ -32,4 +32,20 @@ char *ami_format_text(const json_t *value);
  */
 char *ami_format_python_str(const json_t *value);
 
+/**
+ * ami_format_table() - @value as `--output table` draws it, byte for byte the AWS CLI's
+ * TableFormatter and MultiTable (awscli/formatter.py, awscli/table.py) without colour:
+ * boxes titled @title (the operation name, e.g. DescribeImages) and then each nested
+ * member's name; an object's scalar members as one row under their sorted names, a
+ * list of objects as a grid, lists of scalars a row per element.  A table wider than
+ * @terminal_width turns its one-row sections into name/value rows, as the AWS CLI does
+ * (it uses 80 when stdout is no terminal).  Where the AWS CLI fails (rows of unequal
+ * length) the row is padded or cut.  Returns a new string, empty for null, false, 0,
+ * "", [] and {} (what Python takes for false).
+ */
+char *ami_format_table(const char *title, const json_t *value, int terminal_width);
+
+/** ami_format_operation_name() - "describe-images" -> "DescribeImages"; new string. */
+char *ami_format_operation_name(const char *verb);
+
 G_END_DECLS

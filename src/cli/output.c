@@ -3,134 +3,29 @@
  * --query and --output json|table|text.  As in the AWS CLI (awscli/formatter.py), the
  * query is applied to the response first and the format to its result.  JSON is what
  * the AWS CLI prints (4-space indent, members in their order, any value at the top).
- * text is core/format.c, byte for byte awscli/text.py.  table shows each list of objects
- * as a grid of its scalar members, and a query result that is no object as rows; it is
- * not awscli/table.py's layout (docs/ami-run.1, OUTPUT).
+ * text and table are core/format.c and core/format-table.c, byte for byte awscli/text.py
+ * and awscli/table.py (uncoloured).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "ami-run/cleanup.h"
 #include "ami-run/format.h"
 #include "ami-run/query.h"
 #include "cli.h"
 
-static gboolean
-is_scalar(json_t *v)
+/* The AWS CLI's determine_terminal_width(): stdout's width, 80 when it is no terminal. */
+static int
+terminal_width(void)
 {
-    return !json_is_object(v) && !json_is_array(v);
-}
+    struct winsize ws;
 
-static gint
-cmp_keys(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* One grid: @rows are objects; columns are the union of their scalar members. */
-static void
-print_grid(const char *title, json_t *rows)
-{
-    g_autoptr(GPtrArray) cols = g_ptr_array_new();
-    g_autoptr(GArray) width = g_array_new(FALSE, TRUE, sizeof(int));
-    g_autoptr(GString) rule = g_string_new("+");
-    size_t i;
-    json_t *row;
-
-    json_array_foreach(rows, i, row) {
-        const char *k;
-        json_t *v;
-
-        json_object_foreach(row, k, v) {
-            if (is_scalar(v) && !g_ptr_array_find_with_equal_func(cols, k, g_str_equal, NULL))
-                g_ptr_array_add(cols, (gpointer)k);
-        }
-    }
-    g_ptr_array_sort(cols, cmp_keys);
-    g_array_set_size(width, cols->len);
-    for (guint c = 0; c < cols->len; c++) {
-        int w = (int)g_utf8_strlen(cols->pdata[c], -1);
-
-        json_array_foreach(rows, i, row) {
-            g_autofree char *t = json_object_get(row, cols->pdata[c])
-                                     ? ami_format_python_str(json_object_get(row, cols->pdata[c]))
-                                     : g_strdup("");
-            w = MAX(w, (int)g_utf8_strlen(t, -1));
-        }
-        g_array_index(width, int, c) = w;
-        for (int k = 0; k < w + 2; k++)
-            g_string_append_c(rule, '-');
-        g_string_append_c(rule, '+');
-    }
-    printf("%s\n%s\n|", title, rule->str);
-    for (guint c = 0; c < cols->len; c++)
-        printf(" %-*s |", g_array_index(width, int, c), (const char *)cols->pdata[c]);
-    printf("\n%s\n", rule->str);
-    json_array_foreach(rows, i, row) {
-        printf("|");
-        for (guint c = 0; c < cols->len; c++) {
-            json_t *v = json_object_get(row, cols->pdata[c]);
-            g_autofree char *t = v ? ami_format_python_str(v) : g_strdup("");
-            int pad = g_array_index(width, int, c) - (int)g_utf8_strlen(t, -1);
-
-            printf(" %s%*s |", t, pad, "");
-        }
-        printf("\n");
-    }
-    printf("%s\n", rule->str);
-}
-
-/* A query result that is no object: a titled box, a row per scalar or list of scalars. */
-static void
-print_rows(const char *title, json_t *value)
-{
-    g_autoptr(json_t) rows = json_array();
-    size_t i;
-    json_t *v;
-
-    if (!json_is_array(value)) {
-        json_array_append_new(rows, json_pack("{sO}", "Value", value));
-    } else {
-        json_array_foreach(value, i, v) {
-            g_autofree char *t = ami_format_text(v);
-
-            g_strchomp(t);
-            json_array_append_new(rows, json_pack("{ss}", "Value", t));
-        }
-    }
-    print_grid(title, rows);
-}
-
-static void
-print_table(const char *title, json_t *value)
-{
-    g_autoptr(json_t) single = NULL;
-    gboolean scalars = FALSE;
-    const char *k;
-    json_t *v;
-
-    /* As awscli/formatter.py's TableFormatter: nothing at all for null, [], {}, "". */
-    if (json_is_null(value) || (json_is_array(value) && json_array_size(value) == 0) ||
-        (json_is_string(value) && !*json_string_value(value)))
-        return;
-    if (!json_is_object(value)) {
-        print_rows(title, value);
-        return;
-    }
-    json_object_foreach(value, k, v) {
-        if (is_scalar(v))
-            scalars = TRUE;
-    }
-    if (scalars) {
-        single = json_array();
-        json_array_append(single, value);
-        print_grid(title, single);
-    }
-    json_object_foreach(value, k, v) {
-        if (json_is_array(v) && json_array_size(v) > 0 && json_is_object(json_array_get(v, 0)))
-            print_grid(k, v);
-    }
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
 }
 
 /* A --query that failed on this response: main.c reports it once the verb returns. */
@@ -148,9 +43,13 @@ cli_print(const Cli *cli, json_t *result)
         result = queried;
     }
     switch (cli->output) {
-    case CLI_OUTPUT_TABLE:
-        print_table(cli->verb, result);
+    case CLI_OUTPUT_TABLE: {
+        g_autofree char *title = ami_format_operation_name(cli->verb);
+        g_autofree char *t = ami_format_table(title, result, terminal_width());
+
+        fputs(t, stdout);
         break;
+    }
     case CLI_OUTPUT_TEXT: {
         g_autofree char *t = ami_format_text(result);
 

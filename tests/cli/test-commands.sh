@@ -174,7 +174,8 @@ run 0 import-image --disk-image "$WORK/a.raw" --name fmt-test
 run 0 --output text describe-images
 [[ "$OUT" == IMAGES$'\t'* ]] || fail "text output: $OUT"
 run 0 describe-images --output table
-contains "$OUT" "| Architecture"
+[[ "$OUT" == -*$'\n|'*' DescribeImages '*'|'$'\n+'* ]] || fail "no DescribeImages title box: $OUT"
+contains "$OUT" "||  Architecture"
 run 2 describe-images --output yaml
 one_line_error
 contains "$ERR" "ami-run: --output 'yaml' is not one of json, table, text"

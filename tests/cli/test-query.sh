@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # --query (JMESPath through jp) and --output text|table|json applied to its result, on
-# describe-images, describe-snapshots and register-image; text compared byte for byte
-# with the AWS CLI's own formatter (awscli/text.py) where the awscli package is here.
+# describe-images, describe-snapshots and register-image; text and table compared byte for
+# byte with the AWS CLI's own formatters (awscli/text.py, table.py), package awscli.
 source "$(dirname "$0")/lib.sh"
 command -v jp >/dev/null || skip "jp (the JMESPath CLI) is not installed: scripts/install-deps"
 make_disk "$WORK/a.raw" 1G a
@@ -71,15 +71,20 @@ one_line_error
 contains "$ERR" "ami-run: describe-images: --query 'length(\`1\`)': "
 ok "a bad --query is one line, exit 2, and register-image registered nothing"
 
-# No jp: exit 4 naming the fix.
+# No jp: exit 4 naming the fix.  PATH is emptied for ami-run alone (through env), not for
+# run()'s own tools; a wrapper (make check-valgrind) is named by its absolute path.
 mkdir "$WORK/empty-path"
-ln -s "$(command -v cat)" "$WORK/empty-path/cat" # run() needs it
-PATH=$WORK/empty-path run 4 describe-images --query 'Images'
+wrapper=${AMI_RUN_WRAPPER:-}
+if [ -n "$wrapper" ]; then
+    first=${wrapper%% *}
+    wrapper="$(command -v "$first")${wrapper#"$first"}"
+fi
+AMI_RUN_WRAPPER="env PATH=$WORK/empty-path $wrapper" run 4 describe-images --query 'Images'
 one_line_error
 contains "$ERR" "jp is not installed (scripts/install-deps)"
 ok "a missing jp is exit 4 and names scripts/install-deps"
 
-# The AWS CLI's own text formatter as the oracle (Debian package awscli).  Not 100.0 or 1e16:
+# The AWS CLI's own formatters as the oracle (Debian package awscli).  Not 100.0 or 1e16:
 # jp (Go float64) hands those back as the integers 100 and 10000000000000000.
 oracle=$(dirname "$0")/aws-format.py
 if /usr/bin/python3 -c 'import awscli.formatter, jmespath' 2>/dev/null; then
@@ -90,17 +95,34 @@ if /usr/bin/python3 -c 'import awscli.formatter, jmespath' 2>/dev/null; then
         'Images[0].NoSuchMember' 'Images[].Tags[].Key' \
         '`[1.5,0.0001,1e-05,123456789012.25,true,null,"t\u00e9"]`' \
         '`{"z":[[1,[2,3]],4],"b":null,"a":[true,false],"c":{"d":1,"e":[{"x":1},{"y":[2]}]}}`'; do
-        run 0 describe-images --query "$q" --output text
-        want=$(/usr/bin/python3 "$oracle" text "$q" <<<"$doc")
-        [ -n "$want" ] || [ "$q" = "Images[0].NoSuchMember" ] || fail "the oracle printed nothing for $q"
-        [ "$OUT" = "$want" ] || fail "text differs from the AWS CLI's for '$q':
+        for format in text table; do
+            # The AWS CLI's table raises ValueError on these ("Row should have N elements"):
+            # lists of lists of objects, and rows of 1 and 2 columns in one section.
+            [ $format = table ] && [[ "$q" == '`{"z":'* || "$q" == 'Images[].BlockDeviceMappings' ]] &&
+                continue
+            run 0 describe-images --query "$q" --output $format
+            want=$(/usr/bin/python3 "$oracle" $format "$q" DescribeImages <<<"$doc") ||
+                fail "the AWS CLI's formatter failed on $format of '$q'"
+            [ -n "$want" ] || [ "$q" = "Images[0].NoSuchMember" ] ||
+                fail "the oracle printed nothing for $q"
+            [ "$OUT" = "$want" ] || fail "$format differs from the AWS CLI's for '$q':
 --- ami-run
 $OUT
 --- aws
 $want"
+        done
     done
-    ok "--output text is the AWS CLI's, byte for byte, for 11 queries"
+    ok "--output text and table are the AWS CLI's, byte for byte, for 11 queries"
+    # Wider than 80 columns: the AWS CLI turns one-row sections into name/value rows.
+    run 0 describe-images --query 'Images[].{A:ImageId,B:ImageId,C:ImageId,D:ImageId}' --output table
+    [ "$OUT" = "$(/usr/bin/python3 "$oracle" table 'Images[].{A:ImageId,B:ImageId,C:ImageId,D:ImageId}' \
+        DescribeImages <<<"$doc")" ] || fail "a wide table is not the AWS CLI's: $OUT"
+    run 0 describe-images --query 'Images[0].{A:ImageId,B:ImageId,C:ImageId,D:ImageId}' --output table
+    [ "$OUT" = "$(/usr/bin/python3 "$oracle" table 'Images[0].{A:ImageId,B:ImageId,C:ImageId,D:ImageId}' \
+        DescribeImages <<<"$doc")" ] || fail "a wide one-row table is not the AWS CLI's: $OUT"
+    contains "$OUT" "|  A|  ami-"
+    ok "a table wider than 80 columns turns vertical as the AWS CLI's does"
 else
-    skip_part "the awscli package (the AWS CLI's formatter, the oracle) is not installed"
+    skip_part "the awscli package (the AWS CLI's formatters, the oracle) is not installed"
 fi
 echo "$PASSED passed, 0 failed"

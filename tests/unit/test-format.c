@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* core/format.c: --output text as awscli/text.py writes it (expected bytes from aws-cli 2.9). */
+/*
+ * core/format.c and format-table.c: --output text and table as awscli/text.py and
+ * table.py write them (every expected string is what aws-cli 2.9 printed for that JSON).
+ */
 #include <string.h>
 
 #include "ami-run/cleanup.h"
@@ -71,6 +74,99 @@ test_format_text_objects_sort_keys_and_nest(void **state)
                "1\t2\nC\tTrue\nY\t1\nY\t2\n");
 }
 
+static void
+check_table(const char *json, const char *want)
+{
+    g_autoptr(json_t) v = json_loads(json, JSON_DECODE_ANY, NULL);
+    g_autofree char *got = NULL;
+
+    assert_non_null(v);
+    got = ami_format_table("T", v, 80);
+    if (strcmp(got, want) != 0)
+        fail_msg("table of %s:\n got:\n%s\nwant:\n%s", json, got, want);
+}
+
+static void
+test_format_table_scalars_and_lists(void **state)
+{
+    (void)state;
+    check_table("\"ami-1\"", "---\n|T|\n+-+\n");
+    check_table("[\"ami-1\",\"ami-2\"]", "-----------\n"
+                                          "|    T    |\n"
+                                          "+---------+\n"
+                                          "|  ami-1  |\n"
+                                          "|  ami-2  |\n"
+                                          "+---------+\n");
+    check_table("[[\"ami-1\",\"one\"],[\"ami-2\",null]]", "-------------------\n"
+                                                          "|        T        |\n"
+                                                          "+--------+--------+\n"
+                                                          "|  ami-1 |  one   |\n"
+                                                          "|  ami-2 |  None  |\n"
+                                                          "+--------+--------+\n");
+}
+
+static void
+test_format_table_false_values_print_nothing(void **state)
+{
+    (void)state;
+    check_table("null", "");
+    check_table("[]", "");
+    check_table("{}", "");
+    check_table("0", "");
+    check_table("\"\"", "");
+}
+
+static void
+test_format_table_objects_nest_in_boxes(void **state)
+{
+    (void)state;
+    check_table("{\"Images\":[{\"ImageId\":\"ami-1\",\"Name\":\"a\"},{\"ImageId\":\"ami-2\",\"Name\":\"b\"}]}",
+                "-----------------------\n"
+                "|          T          |\n"
+                "+---------------------+\n"
+                "||      Images       ||\n"
+                "|+----------+--------+|\n"
+                "||  ImageId | Name   ||\n"
+                "|+----------+--------+|\n"
+                "||  ami-1   |  a     ||\n"
+                "||  ami-2   |  b     ||\n"
+                "|+----------+--------+|\n");
+    check_table("{\"K\":\"v\"}", "------------\n"
+                                 "|     T    |\n"
+                                 "+----+-----+\n"
+                                 "|  K |  v  |\n"
+                                 "+----+-----+\n");
+}
+
+static void
+test_format_table_wider_than_the_terminal_turns_vertical(void **state)
+{
+    (void)state;
+    /* 88 columns side by side: the one-row section becomes name/value rows. */
+    check_table("{\"Wide\":[{\"A\":\"0123456789012345678901234567890\","
+                "\"B\":\"0123456789012345678901234567890\",\"C\":\"0123456789\"}]}",
+                "--------------------------------------------\n"
+                "|                     T                    |\n"
+                "+------------------------------------------+\n"
+                "||                  Wide                  ||\n"
+                "|+---+------------------------------------+|\n"
+                "||  A|  0123456789012345678901234567890   ||\n"
+                "||  B|  0123456789012345678901234567890   ||\n"
+                "||  C|  0123456789                        ||\n"
+                "|+---+------------------------------------+|\n");
+}
+
+static void
+test_format_operation_name_is_camel_case(void **state)
+{
+    g_autofree char *a = ami_format_operation_name("describe-images");
+    g_autofree char *b = ami_format_operation_name("run");
+
+    (void)state;
+    assert_string_equal(a, "DescribeImages");
+    assert_string_equal(b, "Run");
+}
+
 int
 main(void)
 {
@@ -81,6 +177,11 @@ main(void)
         cmocka_unit_test(test_format_text_list_of_objects_uses_the_union_of_keys),
         cmocka_unit_test(test_format_text_lists_of_lists_are_rows),
         cmocka_unit_test(test_format_text_objects_sort_keys_and_nest),
+        cmocka_unit_test(test_format_table_scalars_and_lists),
+        cmocka_unit_test(test_format_table_false_values_print_nothing),
+        cmocka_unit_test(test_format_table_objects_nest_in_boxes),
+        cmocka_unit_test(test_format_table_wider_than_the_terminal_turns_vertical),
+        cmocka_unit_test(test_format_operation_name_is_camel_case),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
