@@ -35,8 +35,8 @@ char *ami_format_python_str(const json_t *value);
 /**
  * ami_format_table() - @value as `--output table` draws it, byte for byte the AWS CLI's
  * TableFormatter and MultiTable (awscli/formatter.py, awscli/table.py) without colour:
- * boxes titled @title (the operation name, e.g. DescribeImages) and then each nested
- * member's name; an object's scalar members as one row under their sorted names, a
+ * boxes titled @title (the operation name, e.g. DescribeImages; NULL: no outer title)
+ * and then each nested member's name; an object's scalar members as one row under their sorted names, a
  * list of objects as a grid, lists of scalars a row per element.  A table wider than
  * @terminal_width turns its one-row sections into name/value rows, as the AWS CLI does
  * (it uses 80 when stdout is no terminal).  Where the AWS CLI fails (rows of unequal

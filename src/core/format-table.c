@@ -69,6 +69,15 @@ new_section(Table *t, const char *title, int indent)
     g_ptr_array_add(t->sections, t->current);
 }
 
+/* The section rows go to; a table built without a title gets an untitled one. */
+static Section *
+current(Table *t)
+{
+    if (!t->current)
+        new_section(t, NULL, 0);
+    return t->current;
+}
+
 static void
 update_max_widths(Section *s, GPtrArray *row)
 {
@@ -86,7 +95,7 @@ update_max_widths(Section *s, GPtrArray *row)
 static void
 add_header(Table *t, GPtrArray *headers)
 {
-    Section *s = t->current;
+    Section *s = current(t);
 
     g_ptr_array_set_size(s->headers, 0);
     for (guint i = 0; i < headers->len; i++)
@@ -103,7 +112,7 @@ add_header(Table *t, GPtrArray *headers)
 static void
 add_row(Table *t, GPtrArray *row)
 {
-    Section *s = t->current;
+    Section *s = current(t);
 
     if (s->num_cols < 0)
         s->num_cols = (int)row->len;

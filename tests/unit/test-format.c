@@ -157,6 +157,17 @@ test_format_table_wider_than_the_terminal_turns_vertical(void **state)
 }
 
 static void
+test_format_table_without_a_title(void **state)
+{
+    g_autoptr(json_t) v = json_pack("[s]", "a");
+    g_autofree char *got = ami_format_table(NULL, v, 80);
+
+    (void)state;
+    /* Failed before (clang-tidy found it): rows went to a section that did not exist. */
+    assert_string_equal(got, "-------\n+-----+\n|  a  |\n+-----+\n");
+}
+
+static void
 test_format_operation_name_is_camel_case(void **state)
 {
     g_autofree char *a = ami_format_operation_name("describe-images");
@@ -181,6 +192,7 @@ main(void)
         cmocka_unit_test(test_format_table_false_values_print_nothing),
         cmocka_unit_test(test_format_table_objects_nest_in_boxes),
         cmocka_unit_test(test_format_table_wider_than_the_terminal_turns_vertical),
+        cmocka_unit_test(test_format_table_without_a_title),
         cmocka_unit_test(test_format_operation_name_is_camel_case),
     };
 
