@@ -25,8 +25,8 @@ gboolean ami_query_check(const char *expr, GError **error);
  * the result, which may be any JSON value (a JSON null for "nothing matched"); NULL
  * with @error set on a bad expression or an evaluation error (AMI_ERROR_INVALID) or
  * when jp is missing or fails (AMI_ERROR_HOST).  jp prints objects with sorted members;
- * an object of the result takes the member order of the first object of @doc that has
- * all its members, so `Images[0]` keeps the order describe-images prints.
+ * an object of the result takes the member order of the first object of @doc with
+ * exactly its members, so `Images[0]` keeps the order describe-images prints.
  */
 json_t *ami_query_apply(const json_t *doc, const char *expr, GError **error);
 

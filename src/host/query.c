@@ -112,7 +112,12 @@ has_all_members(const json_t *model, const json_t *obj)
     return TRUE;
 }
 
-/* Give the objects in @v the member order of the document's objects (see query.h). */
+/*
+ * Give the objects in @v the member order of the document's objects (see query.h).  Only
+ * an object with exactly a document object's members is one of them: a multi-select
+ * hash that picks some (`{ImageId: ImageId, Name: Name}`) is in the expression's order
+ * in the AWS CLI, which jp's sorted order more often matches than the image's.
+ */
 static json_t *
 reorder(json_t *v, const GPtrArray *objects)
 {
@@ -130,7 +135,7 @@ reorder(json_t *v, const GPtrArray *objects)
     if (!json_is_object(v))
         return json_incref(v);
     for (guint j = 0; j < objects->len && !model; j++) {
-        if (json_object_size(objects->pdata[j]) >= json_object_size(v) &&
+        if (json_object_size(objects->pdata[j]) == json_object_size(v) &&
             has_all_members(objects->pdata[j], v))
             model = objects->pdata[j];
     }

@@ -49,7 +49,11 @@ want=$("$AMI_RUN" describe-images --image-ids "$img1" | jq '.Images[0]' | jq -r 
 [ "$(jq -r 'keys_unsorted|join(",")' <<<"$OUT")" = "$want" ] || fail "member order changed: $OUT"
 json_eq "$OUT" "$("$AMI_RUN" describe-images --image-ids "$img1" | jq '.Images[0]')" ||
     fail "Images[0] is not the image"
-ok "--query 'Images[0]' is the image, members in their order"
+# A multi-select hash is no image: not put in the image's order (Name before ImageId).
+run 0 describe-images --image-ids "$img1" --query 'Images[0].{ImageId:ImageId,Name:Name}'
+[ "$(jq -r 'keys_unsorted|join(",")' <<<"$OUT")" = "ImageId,Name" ] ||
+    fail "multi-select hash member order: $OUT"
+ok "--query 'Images[0]' is the image, members in their order; a multi-select hash is not"
 
 run 0 describe-images --image-ids "$img1" --query 'Images[0].{Id:ImageId,Name:Name}' --output table
 contains "$OUT" "$img1"
