@@ -59,7 +59,12 @@ cli_print(const Cli *cli, json_t *result)
     case CLI_OUTPUT_JSON:
     case CLI_OUTPUT_XML:
     case CLI_OUTPUT_LAST: {
-        g_autofree char *s =
+        g_autofree char *s = NULL;
+
+        /* awscli/formatter.py JSONFormatter: "if response != {}", an empty object is no output. */
+        if (json_is_object(result) && json_object_size(result) == 0)
+            break;
+        s =
             json_dumps(result, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
         printf("%s\n", s);
         break;

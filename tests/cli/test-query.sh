@@ -41,7 +41,11 @@ run 0 describe-images --image-ids "$img1" --query 'Images[0].NoSuchMember' --out
 [ "$OUT" = None ] || fail "text null result: '$OUT'"
 run 0 describe-images --image-ids "$img1" --query 'Images[0].NoSuchMember' --output table
 [ -z "$OUT" ] || fail "table null result is not empty: '$OUT'"
-ok "a null result: null in JSON, None in text, nothing in a table (as the AWS CLI)"
+run 0 describe-images --query '`{}`'
+[ -z "$OUT" ] || fail "an empty object printed '$OUT' (the AWS CLI prints nothing)"
+run 0 describe-images --query '`[]`'
+[ "$OUT" = "[]" ] || fail "an empty list printed '$OUT'"
+ok "a null result: null in JSON, None in text, nothing in a table; {} nothing (as the AWS CLI)"
 
 # An object keeps describe-images' member order, not jp's sorted one.
 run 0 describe-images --image-ids "$img1" --query 'Images[0]'
@@ -99,7 +103,10 @@ if /usr/bin/python3 -c 'import awscli.formatter, jmespath' 2>/dev/null; then
         'Images[0].NoSuchMember' 'Images[].Tags[].Key' \
         '`[1.5,0.0001,1e-05,123456789012.25,true,null,"t\u00e9"]`' \
         '`{"z":[[1,[2,3]],4],"b":null,"a":[true,false],"c":{"d":1,"e":[{"x":1},{"y":[2]}]}}`'; do
-        for format in text table; do
+        for format in json text table; do
+            # Not for the literals: jansson spells floats with 17 digits where Python's repr
+            # is shortest, and jp sorts a literal object's members (docs/ami-run.1).
+            [ $format = json ] && [[ "$q" == '`'* ]] && continue
             # The AWS CLI's table raises ValueError on these ("Row should have N elements"):
             # lists of lists of objects, and rows of 1 and 2 columns in one section.
             [ $format = table ] && [[ "$q" == '`{"z":'* || "$q" == 'Images[].BlockDeviceMappings' ]] &&
@@ -116,7 +123,7 @@ $OUT
 $want"
         done
     done
-    ok "--output text and table are the AWS CLI's, byte for byte, for 11 queries"
+    ok "--output json, text and table are the AWS CLI's, byte for byte, for 11 queries"
     # Wider than 80 columns: the AWS CLI turns one-row sections into name/value rows.
     run 0 describe-images --query 'Images[].{A:ImageId,B:ImageId,C:ImageId,D:ImageId}' --output table
     [ "$OUT" = "$(/usr/bin/python3 "$oracle" table 'Images[].{A:ImageId,B:ImageId,C:ImageId,D:ImageId}' \
