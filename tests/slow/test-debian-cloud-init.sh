@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real cloud-init on Debian 12 reads the NoCloud seed: #cloud-config user data runs (the
 # default success rule then waits for cloud-init's final stage, not the login prompt),
-# and a user-data script that fails is a boot failure reported by cloud-init.
+# and a user-data script that fails is a boot failure reported by cloud-init, decided
+# once cloud-init has finished (its failed module is recorded, not an early end).
 source "$(dirname "$0")/lib.sh"
 
 ami=$(debian_ami ok)
@@ -21,7 +22,8 @@ ok "#cloud-config: cloud-init used the NoCloud seed, runcmd ran, success at clou
 printf '#!/bin/sh\necho "script user data about to fail"\nexit 3\n' >"$WORK/fail.sh"
 boot 1 "$ami" --user-data "$WORK/fail.sh" --timeout 600
 contains "$OUT" "script user data about to fail"
-contains "$ERR" "$IID: failure (cloud-init-failed)"
+contains "$ERR" "$IID: failure (cloud-init-failed: module scripts"
+contains "$ERR" "stage cloud-init-finished, user data failed: "
 assert_clean "$IID"
-ok "a failing user-data script: exit 1, cloud-init-failed"
+ok "a failing user-data script: exit 1, cloud-init-failed once cloud-init finished"
 echo "$PASSED passed, 0 failed"
