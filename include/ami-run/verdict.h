@@ -60,7 +60,11 @@ typedef struct {
                             * "not reached"; NULL without */
     GPtrArray *matches;   /* AmiVerdictMatch*: every failure marker seen, most severe first
                            * (decisive ones, then by class order, then by offset) */
+    guint unlisted;       /* matches beyond AMI_VERDICT_MAX_MATCHES, the least severe */
 } AmiVerdict;
+
+/* A guest repeating a failure line must not grow the list without bound. */
+#define AMI_VERDICT_MAX_MATCHES 64
 
 /** ami_verdict_recorded_count() - how many recorded (recoverable) errors @v lists. */
 guint ami_verdict_recorded_count(const AmiVerdict *v);

@@ -394,6 +394,9 @@ report(const Cli *cli, RunCtx *c, const char *instance_id)
                 m->detail ? " (" : "", m->detail ? m->detail : "", m->detail ? ")" : "",
                 m->seconds, m->offset, m->line);
     }
+    if (v->unlisted)
+        fprintf(stderr, "ami-run: %s: %s: %u less severe matches not listed (see the console log)\n",
+                cli->verb, instance_id, v->unlisted);
     if (v->outcome != AMI_OUTCOME_SUCCESS) {
         g_auto(GStrv) tail = ami_verdict_tail(c->scanner, 30);
 
@@ -422,10 +425,10 @@ verdict_json(RunCtx *c)
                                                  "Offset", (json_int_t)m->offset, "Seconds",
                                                  m->seconds, "Recorded", m->recorded));
     }
-    return json_pack("{s:s, s:s, s:s*, s:s*, s:f, s:s*, s:s*, s:b, s:o}", "Outcome",
+    return json_pack("{s:s, s:s, s:s*, s:s*, s:f, s:s*, s:s*, s:b, s:o, s:i}", "Outcome",
                      ami_outcome_to_string(v->outcome), "Class", v->class_id, "Detail", v->detail,
                      "Line", v->line, "Seconds", v->seconds, "Stage", v->stage, "UserData",
-                     v->user_data, "Strict", c->strict, "Matches", matches);
+                     v->user_data, "Strict", c->strict, "Matches", matches, "Unlisted", (int)v->unlisted);
 }
 
 /*

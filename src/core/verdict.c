@@ -100,13 +100,14 @@ struct AmiVerdictScanner {
     const Rule *soft_hit;
     char *soft_line;
     guint64 soft_offset;
+    double soft_seconds;
     gsize bytes;
     guint64 line_start;         /* console offset of the unfinished line */
     GPtrArray *matches;         /* Match*, most severe first */
     GRegex *module_re, *user_data_module_re;
     gboolean strict, user_data;
     gboolean cloud_init_seen, final_started, finished, no_datasource;
-    const Match *user_data_failure; /* scripts-user or runcmd failed (borrowed) */
+    Match *user_data_failure; /* scripts-user or runcmd failed (a copy: the list may drop it) */
 };
 
 static void
@@ -212,6 +213,7 @@ ami_verdict_scanner_free(AmiVerdictScanner *s)
     g_clear_pointer(&s->module_re, g_regex_unref);
     g_clear_pointer(&s->user_data_module_re, g_regex_unref);
     g_ptr_array_unref(s->matches);
+    g_clear_pointer(&s->user_data_failure, match_free);
     g_string_free(s->partial, TRUE);
     g_queue_clear_full(&s->tail, g_free);
     g_free(s->verdict.line);
@@ -338,7 +340,24 @@ more_severe(const Match *a, const Match *b)
     return a->rank < b->rank;
 }
 
-/* Keep @r's match of @line in the list, most severe first (equals in console order). */
+/* The user data's module failed: kept aside, since the list may drop it. */
+static void
+note_user_data_failure(AmiVerdictScanner *s, const Match *m)
+{
+    if (!s->user_data || s->user_data_failure || !m->pub.detail ||
+        !g_regex_match(s->user_data_module_re, m->pub.detail + strlen("module "), 0, NULL))
+        return;
+    s->user_data_failure = g_memdup2(m, sizeof(*m));
+    s->user_data_failure->pub.line = g_strdup(m->pub.line);
+    s->user_data_failure->pub.detail = g_strdup(m->pub.detail);
+}
+
+/*
+ * Keep @r's match of @line in the list, most severe first (equals in console order).
+ * At most AMI_VERDICT_MAX_MATCHES are kept; the least severe make way and are counted,
+ * so a guest repeating a failure line cannot grow ami-run's memory.  Returns the match
+ * (owned by the list), or NULL when it did not make the list.
+ */
 static const Match *
 add_match(AmiVerdictScanner *s, const Rule *r, const char *line, guint64 offset, double seconds)
 {
@@ -352,14 +371,19 @@ add_match(AmiVerdictScanner *s, const Rule *r, const char *line, guint64 offset,
     m->pub.seconds = seconds;
     m->pub.recorded = r->recorded;
     m->rank = r->rank;
+    s->no_datasource |= strcmp(r->class_id, "cloud-init-no-datasource") == 0;
+    note_user_data_failure(s, m);
+    if (s->matches->len == AMI_VERDICT_MAX_MATCHES) {
+        s->verdict.unlisted++;
+        if (!more_severe(m, s->matches->pdata[s->matches->len - 1])) {
+            match_free(m);
+            return NULL;
+        }
+        g_ptr_array_remove_index(s->matches, s->matches->len - 1);
+    }
     while (i < s->matches->len && !more_severe(m, s->matches->pdata[i]))
         i++;
     g_ptr_array_insert(s->matches, (gint)i, m);
-    if (strcmp(r->class_id, "cloud-init-no-datasource") == 0)
-        s->no_datasource = TRUE;
-    if (s->user_data && !s->user_data_failure && m->pub.detail &&
-        g_regex_match(s->user_data_module_re, m->pub.detail + strlen("module "), 0, NULL))
-        s->user_data_failure = m;
     return m;
 }
 
@@ -375,6 +399,8 @@ succeed(AmiVerdictScanner *s, const char *line, double seconds)
 
     if (!worst && s->strict && s->matches->len)
         worst = s->matches->pdata[0];
+    /* decide() copies the line; the detail must outlive it, so it points into the list
+     * or the copy, both kept until the scanner is freed. */
     if (worst)
         decide(s, AMI_OUTCOME_FAILURE, worst->pub.class_id, worst->pub.line, worst->pub.detail,
                seconds);
@@ -430,11 +456,13 @@ scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, guint64 offse
             g_free(s->soft_line);
             s->soft_line = g_strdup(line);
             s->soft_offset = offset;
+            s->soft_seconds = seconds;
         } else if (r->recorded) {
             add_match(s, r, line, offset, seconds);
         } else {
-            decide(s, AMI_OUTCOME_FAILURE, r->class_id, line,
-                   add_match(s, r, line, offset, seconds)->pub.detail, seconds);
+            const Match *m = add_match(s, r, line, offset, seconds);
+
+            decide(s, AMI_OUTCOME_FAILURE, r->class_id, line, m ? m->pub.detail : NULL, seconds);
         }
         return;
     }
@@ -446,7 +474,7 @@ scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, guint64 offse
 static void
 decide_soft(AmiVerdictScanner *s, double seconds)
 {
-    add_match(s, s->soft_hit, s->soft_line, s->soft_offset, seconds);
+    add_match(s, s->soft_hit, s->soft_line, s->soft_offset, s->soft_seconds);
     decide(s, AMI_OUTCOME_FAILURE, s->soft_hit->class_id, s->soft_line, NULL, seconds);
 }
 

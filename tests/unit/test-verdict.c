@@ -158,6 +158,13 @@ static const Case cases[] = {
      "APP FAILED", AMI_OUTCOME_SUCCESS, "success"},
 };
 
+static const AmiVerdictMatch *
+match_at(const AmiVerdict *v, guint i)
+{
+    assert_true(i < v->matches->len);
+    return v->matches->pdata[i];
+}
+
 static AmiVerdictScanner *
 scanner_for(const Case *c)
 {
@@ -273,6 +280,8 @@ test_deadline_without_output(void **state)
     ami_verdict_feed(soft, not_found, strlen(not_found), 1.0);
     assert_int_equal(ami_verdict_deadline(soft, 600.0), AMI_OUTCOME_FAILURE);
     assert_string_equal(ami_verdict_get(soft)->class_id, "no-bootable-device");
+    assert_true(ami_verdict_get(soft)->seconds == 600.0);
+    assert_true(match_at(ami_verdict_get(soft), 0)->seconds == 1.0);
 }
 
 /* A console line is judged in pieces of at most 64 KiB, so a guest printing without a
@@ -391,12 +400,6 @@ feed_lines(AmiVerdictScanner *s, const char *const *lines, guint64 *ret_offsets)
     return o;
 }
 
-static const AmiVerdictMatch *
-match_at(const AmiVerdict *v, guint i)
-{
-    assert_true(i < v->matches->len);
-    return v->matches->pdata[i];
-}
 
 /* Issue 13: the locale module failing ended the boot at once, before the user data ran.
  * It is recorded; the success condition still decides, and the run is a success. */
@@ -537,6 +540,38 @@ test_user_data_not_reached(void **state)
     assert_true(match_at(ami_verdict_get(s), 0)->offset == strlen(early[0]));
 }
 
+/* A guest repeating a recoverable failure cannot grow the list: 64 are kept, the rest
+ * counted; a fatal match still makes the list (first), and a user-data failure that did
+ * not make it still fails the run. */
+static void
+test_match_list_is_bounded(void **state)
+{
+    static const char mount[] = "[FAILED] Failed to mount mnt-data.mount - /mnt/data.\n";
+    static const char ud[] = "util.py[WARNING]: Running module scripts-user (<module>) failed\n";
+    static const char panic[] = "Kernel panic - not syncing: Fatal exception\n";
+    static const char done[] = "Cloud-init v. 22.4.2 running 'init'\n"
+                               "Cloud-init v. 22.4.2 finished at Tue.\n";
+    AmiVerdictOptions o = {.user_data = TRUE};
+    g_autoptr(AmiVerdictScanner) a = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) b = ami_verdict_scanner_new(&o, NULL);
+
+    (void)state;
+    for (int i = 0; i < 1000; i++) {
+        ami_verdict_feed(a, mount, strlen(mount), 1.0);
+        ami_verdict_feed(b, ud, strlen(ud), 1.0);
+    }
+    assert_int_equal(ami_verdict_get(a)->matches->len, AMI_VERDICT_MAX_MATCHES);
+    assert_int_equal(ami_verdict_get(a)->unlisted, 1000 - AMI_VERDICT_MAX_MATCHES);
+    assert_int_equal(ami_verdict_feed(a, panic, strlen(panic), 2.0), AMI_OUTCOME_FAILURE);
+    assert_int_equal(ami_verdict_get(a)->matches->len, AMI_VERDICT_MAX_MATCHES);
+    assert_string_equal(match_at(ami_verdict_get(a), 0)->class_id, "kernel-panic");
+    assert_true(match_at(ami_verdict_get(a), 0)->offset == 1000 * strlen(mount));
+
+    assert_int_equal(ami_verdict_feed(b, done, strlen(done), 3.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(b)->detail, "module scripts-user");
+    assert_string_equal(ami_verdict_get(b)->user_data, "failed");
+}
+
 /* An image without cloud-init (tiny) runs user data its own way: no claim about it. */
 static void
 test_user_data_status_needs_cloud_init(void **state)
@@ -599,6 +634,7 @@ main(void)
         cmocka_unit_test(test_user_data_failure_fails_after_cloud_init),
         cmocka_unit_test(test_user_data_not_reached),
         cmocka_unit_test(test_user_data_status_needs_cloud_init),
+        cmocka_unit_test(test_match_list_is_bounded),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_tail),
     };
