@@ -35,15 +35,39 @@ typedef struct {
     gboolean user_data;         /* user data was given: wait for cloud-init's final stage */
     const char *const *success; /* regexes that replace the default success markers */
     const char *const *failure; /* regexes added to the failure markers */
+    gboolean strict;            /* recorded (recoverable) errors fail the run at success */
 } AmiVerdictOptions;
+
+/* One failure marker seen on the console.  A recorded one (a class cloud-init or systemd
+ * recovers from: cloud-init-failed, mount-failure) did not end the boot. */
+typedef struct {
+    const char *class_id; /* static */
+    char *line;           /* the cleaned console line */
+    char *detail;         /* "module locale" for cloud-init-failed, or NULL */
+    guint64 offset;       /* console byte offset of the line's start */
+    double seconds;       /* since the start */
+    gboolean recorded;
+} AmiVerdictMatch;
 
 typedef struct {
     AmiOutcome outcome;
     const char *class_id; /* "success", "kernel-panic", "timeout-stalled"… (static) */
     char *line;           /* the console line that decided it, or NULL */
+    const char *detail;   /* the deciding match's detail ("module locale"), or NULL */
     double seconds;       /* since the start */
     const char *stage;    /* last boot stage seen (static): firmware, bootloader, kernel… */
+    const char *user_data; /* with user data (static): "ran", "failed", "unfinished",
+                            * "not reached"; NULL without */
+    GPtrArray *matches;   /* AmiVerdictMatch*: every failure marker seen, most severe first
+                           * (decisive ones, then by class order, then by offset) */
+    guint unlisted;       /* matches beyond AMI_VERDICT_MAX_MATCHES, the least severe */
 } AmiVerdict;
+
+/* A guest repeating a failure line must not grow the list without bound. */
+#define AMI_VERDICT_MAX_MATCHES 64
+
+/** ami_verdict_recorded_count() - how many recorded (recoverable) errors @v lists. */
+guint ami_verdict_recorded_count(const AmiVerdict *v);
 
 typedef struct AmiVerdictScanner AmiVerdictScanner;
 

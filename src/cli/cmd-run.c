@@ -28,7 +28,7 @@ typedef struct {
     char *ephemeral_size, *block_device_mappings, *user_data, *user_data_base64, *ssh_port;
     char *timeout, *until, *console, *connect, *hostname;
     char **ssh_keys, **success, **failure;
-    int secure_boot, keep, detach, dry_run;
+    int secure_boot, keep, detach, dry_run, strict;
 } RunOpts;
 
 typedef struct {
@@ -37,7 +37,7 @@ typedef struct {
     AmiRunPlan *plan;
     AmiSeedFiles *seed;
     AmiVerdictScanner *scanner;
-    gboolean stream;
+    gboolean stream, strict;
     double timeout;
     char **volume_ids;
     char *accel_note; /* why not KVM, told once the guest is about to start */
@@ -320,9 +320,11 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     vo.user_data = user_data != NULL;
     vo.success = (const char *const *)o->success;
     vo.failure = (const char *const *)o->failure;
+    vo.strict = o->strict > 0;
     if (!(c->scanner = ami_verdict_scanner_new(&vo, error)))
         return FALSE;
     c->stream = !o->console || strcmp(o->console, "stream") == 0;
+    c->strict = vo.strict;
     c->timeout = (double)timeout;
     return TRUE;
 }
@@ -345,19 +347,56 @@ dry_run(const Cli *cli, RunCtx *c, GError **error)
     return TRUE;
 }
 
+/*
+ * The verdict in one line: "success with 1 recorded error after 50.0 s, stage
+ * cloud-init-finished, user data ran: '…'" or "failure (cloud-init-failed: module
+ * locale) after …".  Recorded errors are counted unless one of them is the verdict.
+ */
+static char *
+verdict_line(const AmiVerdict *v)
+{
+    GString *out = g_string_new(ami_outcome_to_string(v->outcome));
+    const AmiVerdictMatch *first = v->matches->len ? v->matches->pdata[0] : NULL;
+    guint recorded = ami_verdict_recorded_count(v);
+
+    if (strcmp(v->class_id, ami_outcome_to_string(v->outcome)) != 0)
+        g_string_append_printf(out, " (%s%s%s)", v->class_id, v->detail ? ": " : "",
+                               v->detail ? v->detail : "");
+    if (first && first->recorded && v->outcome == AMI_OUTCOME_FAILURE)
+        recorded = 0; /* --strict, or the user data failed: the verdict names it */
+    if (recorded)
+        g_string_append_printf(out, " with %u recorded error%s", recorded, recorded > 1 ? "s" : "");
+    g_string_append_printf(out, " after %.1f s", v->seconds);
+    if (v->stage)
+        g_string_append_printf(out, ", stage %s", v->stage);
+    if (v->user_data)
+        g_string_append_printf(out, ", user data %s", v->user_data);
+    if (v->line)
+        g_string_append_printf(out, ": '%s'", v->line);
+    return g_string_free(out, FALSE);
+}
+
 static void
 report(const Cli *cli, RunCtx *c, const char *instance_id)
 {
     const AmiVerdict *v = ami_verdict_get(c->scanner);
-    gboolean same = strcmp(v->class_id, ami_outcome_to_string(v->outcome)) == 0;
+    g_autofree char *line = verdict_line(v);
 
     fflush(stdout);
     if (c->stream)
         fputc('\n', stderr);
-    fprintf(stderr, "ami-run: %s: %s: %s%s%s%s after %.1f s%s%s%s\n", cli->verb, instance_id,
-            ami_outcome_to_string(v->outcome), same ? "" : " (", same ? "" : v->class_id,
-            same ? "" : ")", v->seconds, v->line ? ": '" : "", v->line ? v->line : "",
-            v->line ? "'" : "");
+    fprintf(stderr, "ami-run: %s: %s: %s\n", cli->verb, instance_id, line);
+    for (guint i = 0; i < v->matches->len; i++) {
+        const AmiVerdictMatch *m = v->matches->pdata[i];
+
+        fprintf(stderr, "ami-run: %s: %s: %s %s%s%s%s at %.1f s, console byte %" G_GUINT64_FORMAT
+                ": '%s'\n", cli->verb, instance_id, m->recorded ? "recorded" : "fatal", m->class_id,
+                m->detail ? " (" : "", m->detail ? m->detail : "", m->detail ? ")" : "",
+                m->seconds, m->offset, m->line);
+    }
+    if (v->unlisted)
+        fprintf(stderr, "ami-run: %s: %s: %u less severe matches not listed (see the console log)\n",
+                cli->verb, instance_id, v->unlisted);
     if (v->outcome != AMI_OUTCOME_SUCCESS) {
         g_auto(GStrv) tail = ami_verdict_tail(c->scanner, 30);
 
@@ -371,13 +410,25 @@ report(const Cli *cli, RunCtx *c, const char *instance_id)
             cli->verb, instance_id);
 }
 
+/* The instance record's AmiRun.Verdict: the verdict, and every match (docs/run.md). */
 static json_t *
 verdict_json(RunCtx *c)
 {
     const AmiVerdict *v = ami_verdict_get(c->scanner);
+    json_t *matches = json_array();
 
-    return json_pack("{s:s, s:s, s:s*, s:f}", "Outcome", ami_outcome_to_string(v->outcome), "Class",
-                     v->class_id, "Line", v->line, "Seconds", v->seconds);
+    for (guint i = 0; i < v->matches->len; i++) {
+        const AmiVerdictMatch *m = v->matches->pdata[i];
+
+        json_array_append_new(matches, json_pack("{s:s, s:s*, s:s, s:I, s:f, s:b}", "Class",
+                                                 m->class_id, "Detail", m->detail, "Line", m->line,
+                                                 "Offset", (json_int_t)m->offset, "Seconds",
+                                                 m->seconds, "Recorded", m->recorded));
+    }
+    return json_pack("{s:s, s:s, s:s*, s:s*, s:f, s:s*, s:s*, s:b, s:o, s:i}", "Outcome",
+                     ami_outcome_to_string(v->outcome), "Class", v->class_id, "Detail", v->detail,
+                     "Line", v->line, "Seconds", v->seconds, "Stage", v->stage, "UserData",
+                     v->user_data, "Strict", c->strict, "Matches", matches, "Unlisted", (int)v->unlisted);
 }
 
 /*
@@ -584,6 +635,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"until", ARG_STRING, &o.until, "WHAT", "success rule: login, cloud-init or shutdown"},
         {"success", ARG_LIST, &o.success, "REGEX", "success markers (replace the default ones)"},
         {"failure", ARG_LIST, &o.failure, "REGEX", "extra failure markers"},
+        {"strict", ARG_BOOL, &o.strict, NULL, "recorded errors (a failed cloud-init module or mount) fail the run (default off)"},
         {"console", ARG_STRING, &o.console, "stream|quiet", "show the console live (default stream)"},
         {"connect", ARG_STRING, &o.connect, "URI", "use this libvirt instead of the embedded driver"},
         {"keep", ARG_BOOL, &o.keep, NULL, "leave the instance running after the verdict"},

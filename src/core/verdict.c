@@ -8,35 +8,42 @@
  * Failure classes, most specific first (console-markers.md "A proposed set of verdict
  * classes").  "soft" ones only decide when nothing better follows: OVMF tries the next
  * boot option after "failed to load … Not Found".  "prompt" ones also match an
- * unfinished line, since a prompt waits without a newline.
+ * unfinished line, since a prompt waits without a newline.  "recorded" ones never end
+ * the boot, because the guest goes on as it would on EC2: cloud-init logs a failed
+ * module and runs the next (config/modules.py _run_modules), systemd logs a failed
+ * mount and goes on unless local-fs.target needs it, and then the emergency shell that
+ * follows is a class of its own (docs/run.md "Recorded errors").
  */
 typedef struct {
     const char *class_id;
     const char *pattern;
     gboolean soft;
     gboolean prompt;
+    gboolean recorded;
 } Marker;
 
 static const Marker failure_markers[] = {
-    {"secure-boot-rejected", "failed to load Boot[0-9A-Fa-f]{4} .*: (Access Denied|Security Violation)|Verification failed: |bad shim signature|prohibited by secure boot policy|Secure Boot forbids loading module", FALSE, FALSE},
-    {"no-bootable-device", "No bootable device|Boot failed: (not a bootable disk|could not read the boot disk)|No bootable option or device was found", FALSE, FALSE},
-    {"no-bootable-device", "failed to load Boot[0-9A-Fa-f]{4} .*: Not Found", TRUE, FALSE},
-    {"grub-rescue", "grub rescue> |grubdom>", FALSE, TRUE},
-    {"bootloader-error", "error: (unknown filesystem|no such partition|file .* not found|you need to load the kernel first|out of memory)|(alloc|free) magic (is )?broken|ERROR Invalid kernel|Error 15: File not found", FALSE, FALSE},
-    {"root-device-not-found", "VFS: (Unable to mount root fs|Cannot open root device)|No filesystem could mount root|Gave up waiting for root (file system )?device|ALERT! +\\S+ does not exist\\. +Dropping to a shell|dracut-initqueue: timeout, still waiting|Can't mount root filesystem|Could not boot\\.|Unable to determine major/minor number of root device|Timed out waiting for device .*(root|sysroot|by-uuid|by-label|by-partuuid)", FALSE, FALSE},
-    {"init-failure", "Kernel panic - not syncing: (Attempted to kill init!|No working init found)|No init found\\. Try passing init=|FATAL: kernel too old", FALSE, FALSE},
-    {"fsck-failure", "fsck failed with exit status|requires a manual fsck|File system check of the .* filesystem failed|fsck died with exit status|An error occurred during the file system check", FALSE, FALSE},
-    {"mount-failure", "Failed to mount \\S+|Dependency failed for (Local File Systems|/\\S*)|General error mounting filesystems", FALSE, FALSE},
-    {"selinux-halt", "Unable to load SELinux Policy.*Halting now", FALSE, FALSE},
-    {"initramfs-emergency", "dracut: Refusing to continue|Entering emergency mode\\. Exit the shell to continue|Generating \"/run/initramfs/rdsosreport\\.txt\"|Dropping to debug shell\\.|Boot has failed\\. To debug this issue|\\(initramfs\\) |Press Enter for emergency shell", FALSE, TRUE},
-    {"emergency-mode", "You are in (emergency|rescue) mode|Starting Emergency Shell|Cannot open access to console, the root account is locked|(Give|Enter) root password for (system )?maintenance|Press Enter for (system )?maintenance", FALSE, TRUE},
-    {"oom", "Kernel panic - not syncing: (System is deadlocked on memory|Out of memory)", FALSE, FALSE},
-    {"soft-lockup-or-stall", "BUG: soft lockup|rcu_(preempt|sched|bh|tasks) (self-)?detected( expedited)? stall|BUG: workqueue lockup", FALSE, FALSE},
-    {"hung-task", "Kernel panic - not syncing: hung_task", FALSE, FALSE},
-    {"kernel-panic", "Kernel panic - not syncing|PANIC: double fault", FALSE, FALSE},
-    {"kernel-oops", "Oops(: | -)|BUG: (unable to handle|kernel NULL pointer dereference)|kernel BUG at|general protection fault|Internal error: ", FALSE, FALSE},
-    {"cloud-init-no-datasource", "No instance datasource found|Did not find any data source, searched classes|Datasource DataSourceNone|Used fallback datasource", FALSE, FALSE},
-    {"cloud-init-failed", "Running module \\S+ \\(.*\\) failed|Failed to run module|\\.py\\[(ERROR|CRITICAL)\\]: |Failed to start .*[Cc]loud-init", FALSE, FALSE},
+    {"secure-boot-rejected", "failed to load Boot[0-9A-Fa-f]{4} .*: (Access Denied|Security Violation)|Verification failed: |bad shim signature|prohibited by secure boot policy|Secure Boot forbids loading module", FALSE, FALSE, FALSE},
+    {"no-bootable-device", "No bootable device|Boot failed: (not a bootable disk|could not read the boot disk)|No bootable option or device was found", FALSE, FALSE, FALSE},
+    {"no-bootable-device", "failed to load Boot[0-9A-Fa-f]{4} .*: Not Found", TRUE, FALSE, FALSE},
+    {"grub-rescue", "grub rescue> |grubdom>", FALSE, TRUE, FALSE},
+    {"bootloader-error", "error: (unknown filesystem|no such partition|file .* not found|you need to load the kernel first|out of memory)|(alloc|free) magic (is )?broken|ERROR Invalid kernel|Error 15: File not found", FALSE, FALSE, FALSE},
+    {"root-device-not-found", "VFS: (Unable to mount root fs|Cannot open root device)|No filesystem could mount root|Gave up waiting for root (file system )?device|ALERT! +\\S+ does not exist\\. +Dropping to a shell|dracut-initqueue: timeout, still waiting|Can't mount root filesystem|Could not boot\\.|Unable to determine major/minor number of root device|Timed out waiting for device .*(root|sysroot|by-uuid|by-label|by-partuuid)", FALSE, FALSE, FALSE},
+    {"init-failure", "Kernel panic - not syncing: (Attempted to kill init!|No working init found)|No init found\\. Try passing init=|FATAL: kernel too old", FALSE, FALSE, FALSE},
+    {"fsck-failure", "fsck failed with exit status|requires a manual fsck|File system check of the .* filesystem failed|fsck died with exit status|An error occurred during the file system check", FALSE, FALSE, FALSE},
+    /* local-fs.target has OnFailure=emergency.target: its dependency failing is fatal. */
+    {"mount-failure", "Dependency failed for Local File Systems|General error mounting filesystems", FALSE, FALSE, FALSE},
+    {"mount-failure", "Failed to mount \\S+|Dependency failed for /\\S*", FALSE, FALSE, TRUE},
+    {"selinux-halt", "Unable to load SELinux Policy.*Halting now", FALSE, FALSE, FALSE},
+    {"initramfs-emergency", "dracut: Refusing to continue|Entering emergency mode\\. Exit the shell to continue|Generating \"/run/initramfs/rdsosreport\\.txt\"|Dropping to debug shell\\.|Boot has failed\\. To debug this issue|\\(initramfs\\) |Press Enter for emergency shell", FALSE, TRUE, FALSE},
+    {"emergency-mode", "You are in (emergency|rescue) mode|Starting Emergency Shell|Cannot open access to console, the root account is locked|(Give|Enter) root password for (system )?maintenance|Press Enter for (system )?maintenance", FALSE, TRUE, FALSE},
+    {"oom", "Kernel panic - not syncing: (System is deadlocked on memory|Out of memory)", FALSE, FALSE, FALSE},
+    {"soft-lockup-or-stall", "BUG: soft lockup|rcu_(preempt|sched|bh|tasks) (self-)?detected( expedited)? stall|BUG: workqueue lockup", FALSE, FALSE, FALSE},
+    {"hung-task", "Kernel panic - not syncing: hung_task", FALSE, FALSE, FALSE},
+    {"kernel-panic", "Kernel panic - not syncing|PANIC: double fault", FALSE, FALSE, FALSE},
+    {"kernel-oops", "Oops(: | -)|BUG: (unable to handle|kernel NULL pointer dereference)|kernel BUG at|general protection fault|Internal error: ", FALSE, FALSE, FALSE},
+    {"cloud-init-no-datasource", "No instance datasource found|Did not find any data source, searched classes|Datasource DataSourceNone|Used fallback datasource", FALSE, FALSE, FALSE},
+    {"cloud-init-failed", "Running module \\S+ \\(.*\\) failed|Failed to run module|\\.py\\[(ERROR|CRITICAL)\\]: |Failed to start .*[Cc]loud-init", FALSE, FALSE, TRUE},
 };
 
 /* Boot stages, for a timeout's "last stage seen". */
@@ -49,20 +56,37 @@ static const struct {
     {"kernel", "Linux version \\d"},
     {"userspace", "Switching root\\.|Reached target|Run /init as init process"},
     {"cloud-init", "Cloud-init v\\. .* running"},
+    {"cloud-init-final", "Cloud-init v\\. .* running 'modules:final'"},
+    {"cloud-init-finished", "Cloud-init v\\. \\S+ finished at"},
 };
+/* cloud-init's own stages are the last three. */
+enum { STAGE_FINAL = G_N_ELEMENTS(stages) - 2, STAGE_FINISHED = G_N_ELEMENTS(stages) - 1 };
 
 /* CSI sequences, other two-byte escapes, and the rest of the C0 controls but \t. */
 static const char ANSI_RE[] =
     "\\x1b\\[[0-?]*[ -/]*[@-~]|\\x1b[@-Z\\\\-_c]|[\\x00-\\x08\\x0b-\\x1f\\x7f]";
 static const char LOGIN_RE[] = "login: ";
 static const char CLOUD_INIT_FINISHED_RE[] = "Cloud-init v\\. \\S+ finished at";
+/* config/modules.py: "Running module %s (%s) failed"; cc_scripts_user.py: "Failed to run
+ * module %s (%s in %s)".  %s is the name in cloud.cfg's module lists (scripts-user). */
+static const char MODULE_RE[] = "(?:Running|Failed to run) module (\\S+) \\(";
+/* The modules that run the user data: scripts-user runs #! parts and runcmd's script. */
+static const char USER_DATA_MODULE_RE[] = "^(scripts[-_]user|runcmd)$";
 
 typedef struct {
     GRegex *re;
     const char *class_id;
     gboolean soft;
     gboolean prompt;
+    gboolean recorded;
+    guint rank; /* position in the failure rules: lower is more severe */
 } Rule;
+
+/* A match and its severity; AmiVerdictMatch first, so a Match* is an AmiVerdictMatch*. */
+typedef struct {
+    AmiVerdictMatch pub;
+    guint rank;
+} Match;
 
 struct AmiVerdictScanner {
     GPtrArray *failures;  /* Rule* */
@@ -75,8 +99,26 @@ struct AmiVerdictScanner {
     AmiVerdict verdict;
     const Rule *soft_hit;
     char *soft_line;
+    guint64 soft_offset;
+    double soft_seconds;
     gsize bytes;
+    guint64 line_start;         /* console offset of the unfinished line */
+    GPtrArray *matches;         /* Match*, most severe first */
+    GRegex *module_re, *user_data_module_re;
+    gboolean strict, user_data;
+    gboolean cloud_init_seen, final_started, finished, no_datasource;
+    Match *user_data_failure; /* scripts-user or runcmd failed (a copy: the list may drop it) */
 };
+
+static void
+match_free(gpointer data)
+{
+    Match *m = data;
+
+    g_free(m->pub.line);
+    g_free(m->pub.detail);
+    g_free(m);
+}
 
 static void
 rule_free(gpointer data)
@@ -132,6 +174,7 @@ add_rule(GPtrArray *rules, const char *pattern, const char *class_id, gboolean s
     r->class_id = class_id;
     r->soft = soft;
     r->prompt = prompt;
+    r->rank = rules->len;
     g_ptr_array_add(rules, r);
     return TRUE;
 }
@@ -167,6 +210,10 @@ ami_verdict_scanner_free(AmiVerdictScanner *s)
     g_ptr_array_unref(s->successes);
     g_ptr_array_unref(s->stage_res);
     g_regex_unref(s->ansi);
+    g_clear_pointer(&s->module_re, g_regex_unref);
+    g_clear_pointer(&s->user_data_module_re, g_regex_unref);
+    g_ptr_array_unref(s->matches);
+    g_clear_pointer(&s->user_data_failure, match_free);
     g_string_free(s->partial, TRUE);
     g_queue_clear_full(&s->tail, g_free);
     g_free(s->verdict.line);
@@ -214,8 +261,14 @@ ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
     s->stage_res = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
     s->partial = g_string_new(NULL);
     s->until = opts->until;
+    s->strict = opts->strict;
+    s->user_data = opts->user_data;
+    s->matches = g_ptr_array_new_with_free_func(match_free);
+    s->verdict.matches = s->matches;
     g_queue_init(&s->tail);
     s->ansi = builtin_regex(ANSI_RE, G_REGEX_RAW);
+    s->module_re = builtin_regex(MODULE_RE, 0);
+    s->user_data_module_re = builtin_regex(USER_DATA_MODULE_RE, 0);
     for (guint i = 0; opts->failure && opts->failure[i]; i++) {
         if (!add_rule(s->failures, opts->failure[i], "user-failure-marker", FALSE, TRUE, "--failure",
                       error))
@@ -226,6 +279,7 @@ ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
 
         if (!add_rule(s->failures, m->pattern, m->class_id, m->soft, m->prompt, NULL, error))
             return NULL;
+        ((Rule *)g_ptr_array_index(s->failures, s->failures->len - 1))->recorded = m->recorded;
     }
     for (guint i = 0; i < G_N_ELEMENTS(stages); i++)
         g_ptr_array_add(s->stage_res, builtin_regex(stages[i].pattern, 0));
@@ -234,15 +288,134 @@ ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
     return g_steal_pointer(&s);
 }
 
+/* What the console says of the user data; cloud-init 22.4 logs a script's exit status
+ * only at DEBUG (subp.py runparts), which does not reach the console.  Without any
+ * cloud-init line it says nothing: the image may run user data its own way (tiny). */
+static const char *
+user_data_status(const AmiVerdictScanner *s)
+{
+    if (!s->user_data || !s->cloud_init_seen)
+        return NULL;
+    if (s->user_data_failure)
+        return "failed";
+    if (s->no_datasource)
+        return "not seen";
+    if (s->finished)
+        return "ran";
+    return s->final_started ? "unfinished" : "not reached";
+}
+
 static void
 decide(AmiVerdictScanner *s, AmiOutcome outcome, const char *class_id, const char *line,
-       double seconds)
+       const char *detail, double seconds)
 {
     s->verdict.outcome = outcome;
     s->verdict.class_id = class_id;
     g_free(s->verdict.line);
     s->verdict.line = g_strdup(line);
+    s->verdict.detail = detail;
     s->verdict.seconds = seconds;
+    s->verdict.user_data = user_data_status(s);
+}
+
+/* "module locale" from cloud-init's module failure lines, else NULL. */
+static char *
+match_detail(const AmiVerdictScanner *s, const char *line)
+{
+    g_autoptr(GMatchInfo) mi = NULL;
+    g_autofree char *name = NULL;
+
+    if (!g_regex_match(s->module_re, line, 0, &mi))
+        return NULL;
+    name = g_match_info_fetch(mi, 1);
+    return g_strdup_printf("module %s", name);
+}
+
+/* @a goes before @b: decisive before recorded, then by class order. */
+static gboolean
+more_severe(const Match *a, const Match *b)
+{
+    if (a->pub.recorded != b->pub.recorded)
+        return !a->pub.recorded;
+    return a->rank < b->rank;
+}
+
+/* The user data's module failed: kept aside, since the list may drop it. */
+static void
+note_user_data_failure(AmiVerdictScanner *s, const Match *m)
+{
+    if (!s->user_data || s->user_data_failure || !m->pub.detail ||
+        !g_regex_match(s->user_data_module_re, m->pub.detail + strlen("module "), 0, NULL))
+        return;
+    s->user_data_failure = g_memdup2(m, sizeof(*m));
+    s->user_data_failure->pub.line = g_strdup(m->pub.line);
+    s->user_data_failure->pub.detail = g_strdup(m->pub.detail);
+}
+
+/*
+ * Keep @r's match of @line in the list, most severe first (equals in console order).
+ * At most AMI_VERDICT_MAX_MATCHES are kept; the least severe make way and are counted,
+ * so a guest repeating a failure line cannot grow ami-run's memory.  Returns the match
+ * (owned by the list), or NULL when it did not make the list.
+ */
+static const Match *
+add_match(AmiVerdictScanner *s, const Rule *r, const char *line, guint64 offset, double seconds)
+{
+    Match *m = g_new0(Match, 1);
+    guint i = 0;
+
+    m->pub.class_id = r->class_id;
+    m->pub.line = g_strdup(line);
+    m->pub.detail = strcmp(r->class_id, "cloud-init-failed") == 0 ? match_detail(s, line) : NULL;
+    m->pub.offset = offset;
+    m->pub.seconds = seconds;
+    m->pub.recorded = r->recorded;
+    m->rank = r->rank;
+    s->no_datasource |= strcmp(r->class_id, "cloud-init-no-datasource") == 0;
+    note_user_data_failure(s, m);
+    if (s->matches->len == AMI_VERDICT_MAX_MATCHES) {
+        s->verdict.unlisted++;
+        if (!more_severe(m, s->matches->pdata[s->matches->len - 1])) {
+            match_free(m);
+            return NULL;
+        }
+        g_ptr_array_remove_index(s->matches, s->matches->len - 1);
+    }
+    while (i < s->matches->len && !more_severe(m, s->matches->pdata[i]))
+        i++;
+    g_ptr_array_insert(s->matches, (gint)i, m);
+    return m;
+}
+
+/*
+ * The success condition came.  The user data failing is not a recovered error (it is
+ * what the user asked to run): it fails the run.  Other recorded errors do under
+ * --strict, the most severe deciding; without it they stay warnings.
+ */
+static void
+succeed(AmiVerdictScanner *s, const char *line, double seconds)
+{
+    const Match *worst = s->user_data_failure;
+
+    if (!worst && s->strict && s->matches->len)
+        worst = s->matches->pdata[0];
+    /* decide() copies the line; the detail must outlive it, so it points into the list
+     * or the copy, both kept until the scanner is freed. */
+    if (worst)
+        decide(s, AMI_OUTCOME_FAILURE, worst->pub.class_id, worst->pub.line, worst->pub.detail,
+               seconds);
+    else
+        decide(s, AMI_OUTCOME_SUCCESS, "success", line, NULL, seconds);
+}
+
+guint
+ami_verdict_recorded_count(const AmiVerdict *v)
+{
+    guint n = 0;
+
+    for (guint i = 0; v->matches && i < v->matches->len; i++)
+        n += ((const AmiVerdictMatch *)v->matches->pdata[i])->recorded;
+    return n;
 }
 
 static const Rule *
@@ -258,7 +431,8 @@ match_rules(GPtrArray *rules, const char *line, gboolean partial)
 }
 
 static void
-scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, double seconds)
+scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, guint64 offset,
+          double seconds)
 {
     /* GRegex (PCRE2 JIT) must not see invalid UTF-8: it read out of bounds (fuzz-verdict). */
     g_autofree char *valid = g_utf8_validate(raw, -1, NULL) ? NULL : g_utf8_make_valid(raw, -1);
@@ -267,8 +441,12 @@ scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, double second
 
     if (!partial) {
         for (guint i = 0; i < s->stage_res->len; i++) {
-            if (g_regex_match(s->stage_res->pdata[i], line, 0, NULL))
-                s->verdict.stage = stages[i].stage;
+            if (!g_regex_match(s->stage_res->pdata[i], line, 0, NULL))
+                continue;
+            s->verdict.stage = stages[i].stage;
+            s->cloud_init_seen |= i >= STAGE_FINAL - 1;
+            s->final_started |= i == STAGE_FINAL;
+            s->finished |= i == STAGE_FINISHED;
         }
     }
     if ((r = match_rules(s->failures, line, partial))) {
@@ -277,13 +455,27 @@ scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, double second
             s->soft_hit = r;
             g_free(s->soft_line);
             s->soft_line = g_strdup(line);
+            s->soft_offset = offset;
+            s->soft_seconds = seconds;
+        } else if (r->recorded) {
+            add_match(s, r, line, offset, seconds);
         } else {
-            decide(s, AMI_OUTCOME_FAILURE, r->class_id, line, seconds);
+            const Match *m = add_match(s, r, line, offset, seconds);
+
+            decide(s, AMI_OUTCOME_FAILURE, r->class_id, line, m ? m->pub.detail : NULL, seconds);
         }
         return;
     }
     if (match_rules(s->successes, line, partial))
-        decide(s, AMI_OUTCOME_SUCCESS, "success", line, seconds);
+        succeed(s, line, seconds);
+}
+
+/* At the deadline or power-off, OVMF's "Not Found" decides if nothing else did. */
+static void
+decide_soft(AmiVerdictScanner *s, double seconds)
+{
+    add_match(s, s->soft_hit, s->soft_line, s->soft_offset, s->soft_seconds);
+    decide(s, AMI_OUTCOME_FAILURE, s->soft_hit->class_id, s->soft_line, NULL, seconds);
 }
 
 static void
@@ -297,9 +489,12 @@ remember(AmiVerdictScanner *s, const char *line)
 AmiOutcome
 ami_verdict_feed(AmiVerdictScanner *s, const char *data, size_t len, double seconds)
 {
+    guint64 base = s->bytes;
+
     s->bytes += len;
     for (size_t i = 0; i < len && s->verdict.outcome == AMI_OUTCOME_RUNNING; i++) {
         g_autofree char *clean = NULL;
+        guint64 offset = s->line_start;
 
         if (data[i] != '\n') {
             g_string_append_c(s->partial, data[i]);
@@ -309,10 +504,11 @@ ami_verdict_feed(AmiVerdictScanner *s, const char *data, size_t len, double seco
         clean = g_regex_replace_literal(s->ansi, s->partial->str, (gssize)s->partial->len, 0,
                                         "", 0, NULL);
         g_string_truncate(s->partial, 0);
+        s->line_start = base + i + 1;
         if (!clean)
             continue;
         remember(s, clean);
-        scan_line(s, clean, FALSE, seconds);
+        scan_line(s, clean, FALSE, offset, seconds);
     }
     return s->verdict.outcome;
 }
@@ -327,7 +523,7 @@ ami_verdict_quiet(AmiVerdictScanner *s, double seconds)
     clean = g_regex_replace_literal(s->ansi, s->partial->str, (gssize)s->partial->len, 0, "", 0,
                                     NULL);
     if (clean)
-        scan_line(s, clean, TRUE, seconds);
+        scan_line(s, clean, TRUE, s->line_start, seconds);
     return s->verdict.outcome;
 }
 
@@ -337,11 +533,11 @@ ami_verdict_guest_stopped(AmiVerdictScanner *s, double seconds)
     if (s->verdict.outcome != AMI_OUTCOME_RUNNING)
         return s->verdict.outcome;
     if (s->until == AMI_UNTIL_SHUTDOWN)
-        decide(s, AMI_OUTCOME_SUCCESS, "success", "guest powered off", seconds);
+        succeed(s, "guest powered off", seconds);
     else if (s->soft_hit)
-        decide(s, AMI_OUTCOME_FAILURE, s->soft_hit->class_id, s->soft_line, seconds);
+        decide_soft(s, seconds);
     else
-        decide(s, AMI_OUTCOME_FAILURE, "powered-off-before-success", NULL, seconds);
+        decide(s, AMI_OUTCOME_FAILURE, "powered-off-before-success", NULL, NULL, seconds);
     return s->verdict.outcome;
 }
 
@@ -351,10 +547,10 @@ ami_verdict_deadline(AmiVerdictScanner *s, double seconds)
     if (s->verdict.outcome != AMI_OUTCOME_RUNNING)
         return s->verdict.outcome;
     if (s->soft_hit)
-        decide(s, AMI_OUTCOME_FAILURE, s->soft_hit->class_id, s->soft_line, seconds);
+        decide_soft(s, seconds);
     else
         decide(s, AMI_OUTCOME_TIMEOUT, s->bytes ? "timeout-stalled" : "timeout-no-output", NULL,
-               seconds);
+               NULL, seconds);
     return s->verdict.outcome;
 }
 

@@ -131,6 +131,17 @@ static const Case cases[] = {
      "[    7.3] Kernel panic - not syncing: Fatal exception\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
      NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
 
+    /* Recorded classes (cloud-init and systemd go on): no verdict by themselves. */
+    {"a cloud-init module fails, the boot goes on",
+     "[   36.4] cloud-init[511]: 2026-12-01 20:00:22,311 - util.py[WARNING]: Running module "
+     "locale (<module 'cloudinit.config.cc_locale' from "
+     "'/usr/lib/python3/dist-packages/cloudinit/config/cc_locale.py'>) failed\r\n",
+     AMI_UNTIL_DEFAULT, TRUE, NULL, NULL, AMI_OUTCOME_RUNNING, NULL},
+    {"a mount that is no local-fs dependency fails, then login",
+     "[FAILED] Failed to mount mnt-data.mount - /mnt/data.\r\n"
+     "[DEPEND] Dependency failed for /mnt/data/cache.\r\nvm login: ",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_SUCCESS, "success"},
+
     /* --failure REGEX: checked before the built-in classes and the success markers, and
      * as a prompt too. */
     {"user failure marker", "app[311]: APP FAILED: disk full\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
@@ -146,6 +157,13 @@ static const Case cases[] = {
     {"user failure marker that never appears", "noise\nvm login: ", AMI_UNTIL_DEFAULT, FALSE, NULL,
      "APP FAILED", AMI_OUTCOME_SUCCESS, "success"},
 };
+
+static const AmiVerdictMatch *
+match_at(const AmiVerdict *v, guint i)
+{
+    assert_true(i < v->matches->len);
+    return v->matches->pdata[i];
+}
 
 static AmiVerdictScanner *
 scanner_for(const Case *c)
@@ -262,6 +280,8 @@ test_deadline_without_output(void **state)
     ami_verdict_feed(soft, not_found, strlen(not_found), 1.0);
     assert_int_equal(ami_verdict_deadline(soft, 600.0), AMI_OUTCOME_FAILURE);
     assert_string_equal(ami_verdict_get(soft)->class_id, "no-bootable-device");
+    assert_true(ami_verdict_get(soft)->seconds == 600.0);
+    assert_true(match_at(ami_verdict_get(soft), 0)->seconds == 1.0);
 }
 
 /* A console line is judged in pieces of at most 64 KiB, so a guest printing without a
@@ -346,6 +366,227 @@ test_prompt_waits_for_quiet(void **state)
     assert_true(ami_verdict_get(s)->seconds == 2.0);
 }
 
+/* A Debian 12 boot (cloud-init 22.4.2, no `locales`) with #cloud-config user data: the
+ * locale module fails in modules:config, the final stage runs the user data. */
+static const char *const debian_locale_boot[] = {
+    "[   20.1] cloud-init[312]: Cloud-init v. 22.4.2 running 'init-local' at Tue, 01 Dec 2026 "
+    "20:00:05 +0000. Up 19.80 seconds.\r\n",
+    "[   36.0] cloud-init[511]: Cloud-init v. 22.4.2 running 'modules:config' at Tue, 01 Dec "
+    "2026 20:00:21 +0000. Up 35.10 seconds.\r\n",
+    "[   36.4] cloud-init[511]: 2026-12-01 20:00:22,311 - util.py[WARNING]: Running module "
+    "locale (<module 'cloudinit.config.cc_locale' from "
+    "'/usr/lib/python3/dist-packages/cloudinit/config/cc_locale.py'>) failed\r\n",
+    "[   40.0] cloud-init[530]: Cloud-init v. 22.4.2 running 'modules:final' at Tue, 01 Dec "
+    "2026 20:00:25 +0000. Up 39.50 seconds.\r\n",
+    "runcmd says 42 on golden-test\r\n",
+    "[   48.0] cloud-init[530]: Cloud-init v. 22.4.2 finished at Tue, 01 Dec 2026 20:00:33 "
+    "+0000. Datasource DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up 47.90 seconds\r\n",
+    NULL,
+};
+
+/* Feed @lines, line i at 10 * i seconds, up to a verdict; @ret_offsets gets each line's
+ * console offset. */
+static AmiOutcome
+feed_lines(AmiVerdictScanner *s, const char *const *lines, guint64 *ret_offsets)
+{
+    guint64 off = 0;
+    AmiOutcome o = AMI_OUTCOME_RUNNING;
+
+    for (guint i = 0; lines[i] && o == AMI_OUTCOME_RUNNING; i++) {
+        ret_offsets[i] = off;
+        o = ami_verdict_feed(s, lines[i], strlen(lines[i]), 10.0 * i);
+        off += strlen(lines[i]);
+    }
+    return o;
+}
+
+
+/* Issue 13: the locale module failing ended the boot at once, before the user data ran.
+ * It is recorded; the success condition still decides, and the run is a success. */
+static void
+test_module_failure_recorded_boot_goes_on(void **state)
+{
+    AmiVerdictOptions o = {.user_data = TRUE};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    guint64 offsets[8];
+    const AmiVerdict *v = ami_verdict_get(s);
+
+    (void)state;
+    assert_int_equal(feed_lines(s, debian_locale_boot, offsets), AMI_OUTCOME_SUCCESS);
+    assert_string_equal(v->class_id, "success");
+    assert_true(v->seconds == 50.0);
+    assert_string_equal(v->stage, "cloud-init-finished");
+    assert_string_equal(v->user_data, "ran");
+    assert_int_equal(v->matches->len, 1);
+    assert_int_equal(ami_verdict_recorded_count(v), 1);
+    assert_string_equal(match_at(v, 0)->class_id, "cloud-init-failed");
+    assert_string_equal(match_at(v, 0)->detail, "module locale");
+    assert_true(match_at(v, 0)->recorded);
+    assert_true(match_at(v, 0)->offset == offsets[2]);
+    assert_true(match_at(v, 0)->seconds == 20.0);
+    assert_string_equal(match_at(v, 0)->line, "[   36.4] cloud-init[511]: 2026-12-01 20:00:22,311 - "
+                        "util.py[WARNING]: Running module locale (<module 'cloudinit.config."
+                        "cc_locale' from '/usr/lib/python3/dist-packages/cloudinit/config/"
+                        "cc_locale.py'>) failed");
+}
+
+/* --strict: the same boot fails, but only once cloud-init finished, named by the module. */
+static void
+test_strict_fails_on_recorded_error_at_success(void **state)
+{
+    AmiVerdictOptions o = {.user_data = TRUE, .strict = TRUE};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    guint64 offsets[8];
+    const AmiVerdict *v = ami_verdict_get(s);
+
+    (void)state;
+    assert_int_equal(feed_lines(s, debian_locale_boot, offsets), AMI_OUTCOME_FAILURE);
+    assert_string_equal(v->class_id, "cloud-init-failed");
+    assert_string_equal(v->detail, "module locale");
+    assert_true(v->seconds == 50.0);
+    assert_string_equal(v->user_data, "ran");
+    assert_string_equal(v->line, match_at(v, 0)->line);
+    assert_int_equal(ami_verdict_recorded_count(v), 1);
+}
+
+/* A fatal class after a recorded error decides; both are listed, the fatal one first. */
+static void
+test_panic_after_recorded_error_decides(void **state)
+{
+    static const char *const lines[] = {
+        "[   36.4] cloud-init[511]: 2026-12-01 20:00:22,311 - util.py[WARNING]: Running module "
+        "locale (<module 'cloudinit.config.cc_locale' from '/x/cc_locale.py'>) failed\n",
+        "[   40.0] cloud-init[530]: Cloud-init v. 22.4.2 running 'modules:final' at Tue.\n",
+        "[   44.2] Kernel panic - not syncing: Fatal exception\n",
+        "vm login: \n",
+        NULL,
+    };
+    AmiVerdictOptions o = {.user_data = TRUE};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    guint64 offsets[8];
+    const AmiVerdict *v = ami_verdict_get(s);
+
+    (void)state;
+    assert_int_equal(feed_lines(s, lines, offsets), AMI_OUTCOME_FAILURE);
+    assert_string_equal(v->class_id, "kernel-panic");
+    assert_true(v->seconds == 20.0);
+    assert_string_equal(v->user_data, "unfinished");
+    assert_int_equal(v->matches->len, 2);
+    assert_string_equal(match_at(v, 0)->class_id, "kernel-panic");
+    assert_false(match_at(v, 0)->recorded);
+    assert_true(match_at(v, 0)->offset == offsets[2]);
+    assert_true(match_at(v, 0)->seconds == 20.0);
+    assert_string_equal(match_at(v, 1)->class_id, "cloud-init-failed");
+    assert_true(match_at(v, 1)->recorded);
+    assert_true(match_at(v, 1)->offset == 0);
+    assert_true(match_at(v, 1)->seconds == 0.0);
+}
+
+/* The user data failing is what the user asked about: a failure without --strict too,
+ * decided when cloud-init finished (cc_scripts_user.py and config/modules.py lines). */
+static void
+test_user_data_failure_fails_after_cloud_init(void **state)
+{
+    static const char *const lines[] = {
+        "[   40.0] cloud-init[530]: Cloud-init v. 22.4.2 running 'modules:final' at Tue.\r\n",
+        "script user data about to fail\r\n",
+        "[   41.0] cloud-init[530]: 2026-12-01 20:00:26,100 - cc_scripts_user.py[WARNING]: "
+        "Failed to run module scripts-user (scripts in /var/lib/cloud/instance/scripts)\r\n",
+        "[   41.0] cloud-init[530]: 2026-12-01 20:00:26,101 - util.py[WARNING]: Running module "
+        "scripts-user (<module 'cloudinit.config.cc_scripts_user' from "
+        "'/usr/lib/python3/dist-packages/cloudinit/config/cc_scripts_user.py'>) failed\r\n",
+        "[   48.0] cloud-init[530]: Cloud-init v. 22.4.2 finished at Tue, 01 Dec 2026. "
+        "Datasource DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up 47.90 seconds\r\n",
+        NULL,
+    };
+    AmiVerdictOptions with = {.user_data = TRUE};
+    AmiVerdictOptions without = {.until = AMI_UNTIL_CLOUD_INIT};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&with, NULL);
+    g_autoptr(AmiVerdictScanner) vendor = ami_verdict_scanner_new(&without, NULL);
+    guint64 offsets[8];
+    const AmiVerdict *v = ami_verdict_get(s);
+
+    (void)state;
+    assert_int_equal(feed_lines(s, lines, offsets), AMI_OUTCOME_FAILURE);
+    assert_string_equal(v->class_id, "cloud-init-failed");
+    assert_string_equal(v->detail, "module scripts-user");
+    assert_true(v->seconds == 40.0);
+    assert_string_equal(v->user_data, "failed");
+    assert_int_equal(ami_verdict_recorded_count(v), 2);
+    assert_true(match_at(v, 0)->offset == offsets[2]);
+    assert_true(match_at(v, 1)->offset == offsets[3]);
+    /* No user data given: scripts-user ran vendor scripts; a recorded error only. */
+    assert_int_equal(feed_lines(vendor, lines, offsets), AMI_OUTCOME_SUCCESS);
+    assert_null(ami_verdict_get(vendor)->user_data);
+    assert_int_equal(ami_verdict_recorded_count(ami_verdict_get(vendor)), 2);
+}
+
+/* With user data, the verdict says how far cloud-init got with it: a timeout before the
+ * final stage never reached it, and the recorded error is still listed. */
+static void
+test_user_data_not_reached(void **state)
+{
+    const char *const early[] = {debian_locale_boot[0], debian_locale_boot[2], NULL};
+    AmiVerdictOptions o = {.user_data = TRUE};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    guint64 offsets[8];
+
+    (void)state;
+    assert_int_equal(feed_lines(s, early, offsets), AMI_OUTCOME_RUNNING);
+    assert_int_equal(ami_verdict_deadline(s, 600.0), AMI_OUTCOME_TIMEOUT);
+    assert_string_equal(ami_verdict_get(s)->class_id, "timeout-stalled");
+    assert_string_equal(ami_verdict_get(s)->user_data, "not reached");
+    assert_int_equal(ami_verdict_recorded_count(ami_verdict_get(s)), 1);
+    assert_true(match_at(ami_verdict_get(s), 0)->offset == strlen(early[0]));
+}
+
+/* A guest repeating a recoverable failure cannot grow the list: 64 are kept, the rest
+ * counted; a fatal match still makes the list (first), and a user-data failure that did
+ * not make it still fails the run. */
+static void
+test_match_list_is_bounded(void **state)
+{
+    static const char mount[] = "[FAILED] Failed to mount mnt-data.mount - /mnt/data.\n";
+    static const char ud[] = "util.py[WARNING]: Running module scripts-user (<module>) failed\n";
+    static const char panic[] = "Kernel panic - not syncing: Fatal exception\n";
+    static const char done[] = "Cloud-init v. 22.4.2 running 'init'\n"
+                               "Cloud-init v. 22.4.2 finished at Tue.\n";
+    AmiVerdictOptions o = {.user_data = TRUE};
+    g_autoptr(AmiVerdictScanner) a = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) b = ami_verdict_scanner_new(&o, NULL);
+
+    (void)state;
+    for (int i = 0; i < 1000; i++) {
+        ami_verdict_feed(a, mount, strlen(mount), 1.0);
+        ami_verdict_feed(b, ud, strlen(ud), 1.0);
+    }
+    assert_int_equal(ami_verdict_get(a)->matches->len, AMI_VERDICT_MAX_MATCHES);
+    assert_int_equal(ami_verdict_get(a)->unlisted, 1000 - AMI_VERDICT_MAX_MATCHES);
+    assert_int_equal(ami_verdict_feed(a, panic, strlen(panic), 2.0), AMI_OUTCOME_FAILURE);
+    assert_int_equal(ami_verdict_get(a)->matches->len, AMI_VERDICT_MAX_MATCHES);
+    assert_string_equal(match_at(ami_verdict_get(a), 0)->class_id, "kernel-panic");
+    assert_true(match_at(ami_verdict_get(a), 0)->offset == 1000 * strlen(mount));
+
+    assert_int_equal(ami_verdict_feed(b, done, strlen(done), 3.0), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(b)->detail, "module scripts-user");
+    assert_string_equal(ami_verdict_get(b)->user_data, "failed");
+}
+
+/* An image without cloud-init (tiny) runs user data its own way: no claim about it. */
+static void
+test_user_data_status_needs_cloud_init(void **state)
+{
+    static const char console[] = "Run /init as init process\nami-run-tiny: ready\n";
+    const char *success[] = {"ami-run-tiny: ready", NULL};
+    AmiVerdictOptions o = {.user_data = TRUE, .success = success};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+
+    (void)state;
+    assert_int_equal(ami_verdict_feed(s, console, strlen(console), 1.0), AMI_OUTCOME_SUCCESS);
+    assert_null(ami_verdict_get(s)->user_data);
+    assert_int_equal(ami_verdict_get(s)->matches->len, 0);
+}
+
 static void
 test_bad_regex(void **state)
 {
@@ -387,6 +628,13 @@ main(void)
         cmocka_unit_test(test_line_cut_at_64_kib),
         cmocka_unit_test(test_stage_userspace_from_real_lines_only),
         cmocka_unit_test(test_prompt_waits_for_quiet),
+        cmocka_unit_test(test_module_failure_recorded_boot_goes_on),
+        cmocka_unit_test(test_strict_fails_on_recorded_error_at_success),
+        cmocka_unit_test(test_panic_after_recorded_error_decides),
+        cmocka_unit_test(test_user_data_failure_fails_after_cloud_init),
+        cmocka_unit_test(test_user_data_not_reached),
+        cmocka_unit_test(test_user_data_status_needs_cloud_init),
+        cmocka_unit_test(test_match_list_is_bounded),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_tail),
     };
