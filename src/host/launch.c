@@ -536,6 +536,16 @@ release_instance(AmiStore *store, json_t *record, gboolean terminate)
     json_t *d;
 
     ami_remove_tree(json_string_value(json_object_get(a, "LibvirtRoot")));
+    if (json_object_get(a, "Network") && json_string_value(json_object_get(a, "Directory"))) {
+        /* The sockets a killed owner left behind. */
+        g_autofree char *sock = g_build_filename(json_string_value(json_object_get(a, "Directory")),
+                                                 "net.sock", NULL);
+        g_autofree char *imds = g_build_filename(json_string_value(json_object_get(a, "Directory")),
+                                                 "imds.sock", NULL);
+
+        unlink(sock);
+        unlink(imds);
+    }
     json_object_del(a, "QemuPid");
     json_object_del(a, "QemuPidFile");
     if (!terminate)

@@ -41,6 +41,8 @@ ami_net_frames(AmiNet *net, guint64 *ret_from_guest, guint64 *ret_to_guest)
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <slirp/libslirp.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -537,7 +539,11 @@ static gpointer
 net_thread(gpointer data)
 {
     AmiNet *n = data;
+    sigset_t all;
 
+    /* Signals are the main thread's (ami_signals_pending()); none interrupts this poll. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     while (!g_atomic_int_get(&n->stop)) {
         uint32_t timeout = 1000; /* ms; slirp lowers it for its TCP timers */
         guint n_conns = n->conns->len;
