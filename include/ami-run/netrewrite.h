@@ -69,7 +69,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiNetRewrite, ami_net_rewrite_free)
  * before libslirp sees it.  169.254.169.254: TCP port 80 becomes the IMDS alias, all
  * else is dropped.  169.254.169.253: UDP/TCP port 53 becomes the resolver, all else
  * dropped.  The alias itself, the rest of 169.254.0.0/16 (a host's own link-local
- * services: its IMDS, ECS credentials) and 127.0.0.0/8 are dropped.  ARP for the two
+ * services: its IMDS, ECS credentials), 127.0.0.0/8 and 0.0.0.0/8 (both the host's
+ * loopback once libslirp connect()s them) are dropped.  ARP for the two
  * service addresses is rewritten the same way.  Other frames pass untouched; frames
  * shorter than an Ethernet header, and IPv4 it cannot parse, are dropped.
  */

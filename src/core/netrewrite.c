@@ -270,8 +270,15 @@ ip4_from_guest(AmiNetRewrite *rw, Ip4 *p)
     }
     if (dst == l->resolver && is_dns(p) && l4_dport(p) == PORT_DNS)
         flow_forget(rw, p->proto, src, l4_sport(p)); /* this flow talks to .2 now */
+    /*
+     * libslirp connect()s any destination that is not its own as is (tcp_input.c
+     * TCPS_LISTEN, udp.c): 127/8 would reach the host's loopback past
+     * disable_host_loopback (which only covers the router address), and so would
+     * 0.0.0.0/8, which Linux connects to the local host.  A root guest can send both
+     * (route_localnet, raw sockets).
+     */
     if (dst == l->imds_alias || (dst & 0xffff0000u) == LINK_LOCAL_NET ||
-        (dst & 0xff000000u) == LOOPBACK_NET)
+        (dst & 0xff000000u) == LOOPBACK_NET || (dst & 0xff000000u) == 0)
         return AMI_NET_DROP;
     return AMI_NET_PASS;
 }

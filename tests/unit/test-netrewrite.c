@@ -186,7 +186,7 @@ test_netrewrite_alias_link_local_and_loopback_are_unreachable(void **state)
     g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
     guint32 dsts[] = {0, 0xa9feaa02u /* 169.254.170.2, ECS credentials */,
                             0xa9fea97bu /* 169.254.169.123, time sync */, 0x7f000001u,
-                            0x7f000035u};
+                            0x7f000035u, 0x00000000u, 0x00000001u};
     guint8 f[256];
 
     (void)state;
