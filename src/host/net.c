@@ -266,6 +266,8 @@ imds_feed(AmiNet *n, ImdsConn *c, const guint8 *buf, gsize len)
             break;
         }
         imds_queue(c, resp);
+        if (used == 0) /* a request is never empty: no progress would loop forever */
+            c->closing = TRUE;
         off += used;
     }
 }
@@ -678,6 +680,8 @@ ami_net_free(AmiNet *n)
         if (write(n->wake[1], "x", 1) < 0)
             g_debug("net: wake: %s, ignoring", g_strerror(errno));
         g_thread_join(n->thread);
+        g_debug("net: %" G_GUINT64_FORMAT " frames from the guest, %" G_GUINT64_FORMAT
+                " to it", n->from_guest, n->to_guest);
     }
     if (n->slirp)
         slirp_cleanup(n->slirp); /* frees its timers through timer_free() */
