@@ -90,6 +90,7 @@ typedef struct {
     gboolean pci_serial;  /* arm64: a pci-serial next to the PL011, Linux's ttyS0 */
     char *mac;
     int ssh_port;         /* 0: none */
+    char *net_socket;     /* EXPERIMENTAL own network: QEMU's -netdev stream socket; NULL: none */
     GPtrArray *notices;   /* char*: things the user should be told (skipped ephemerals…) */
 } AmiRunPlan;
 
@@ -121,6 +122,7 @@ typedef struct {
     gint64 ephemeral_gib;      /* 0: from the instance type */
     json_t *bdm_overrides;     /* run-instances --block-device-mappings, or NULL */
     int ssh_port;
+    gboolean own_network;      /* EXPERIMENTAL (AMI_RUN_NET=slirp): ami-run's libslirp, docs/network.md */
     char **volume_ids;         /* ids to give the disks, in order; enough for every mapping */
     AmiSnapshotLookup lookup;
     gpointer lookup_data;

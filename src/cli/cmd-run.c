@@ -302,6 +302,8 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     po.ephemeral_gib = (gint64)ephemeral;
     po.bdm_overrides = overrides;
     po.ssh_port = (int)ssh_port;
+    /* EXPERIMENTAL, off by default: ami-run's own libslirp network (docs/network.md). */
+    po.own_network = g_strcmp0(g_getenv("AMI_RUN_NET"), "slirp") == 0;
     po.volume_ids = c->volume_ids;
     po.lookup = snapshot_lookup;
     po.lookup_data = c->store;

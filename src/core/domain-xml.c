@@ -126,9 +126,9 @@ render_seed(GString *x, const AmiRunPlan *p)
 static void
 render_network(GString *x, const AmiRunPlan *p)
 {
-    if (p->ssh_port)
-        return; /* slirp with hostfwd through qemu:commandline: libvirt 9.0 has no portForward
-                 * for the user backend */
+    if (p->ssh_port || p->net_socket)
+        return; /* slirp with hostfwd, or a stream netdev, through qemu:commandline: libvirt
+                 * 9.0 has no portForward for the user backend, and no stream backend */
     /* No option ROM: EC2 never network-boots, and iPXE costs SeaBIOS seconds under TCG. */
     X(x, "    <interface type='user'>\n      <mac address='%s'/>\n      <model type='virtio'/>\n"
          "      <rom enabled='no'/>\n    </interface>\n", p->mac);
@@ -176,10 +176,10 @@ qemu_arg(GString *x, const char *value)
 static gboolean
 needs_qemu_args(const AmiRunPlan *p)
 {
-    return p->disk_bus == AMI_BUS_NVME || p->ssh_port;
+    return p->disk_bus == AMI_BUS_NVME || p->ssh_port || p->net_socket;
 }
 
-/* What this libvirt cannot express: NVMe disks (libvirt < 11) and slirp hostfwd. */
+/* What this libvirt cannot express: NVMe disks (libvirt < 11), slirp hostfwd, stream netdevs. */
 static void
 render_qemu_args(GString *x, const AmiRunPlan *p)
 {
@@ -205,9 +205,15 @@ render_qemu_args(GString *x, const AmiRunPlan *p)
         qemu_arg(x, "-device");
         qemu_arg(x, dev);
     }
-    if (p->ssh_port) {
-        g_autofree char *netdev = g_strdup_printf("user,id=ami-net0,hostfwd=tcp:127.0.0.1:%d-:22",
-                                                  p->ssh_port);
+    if (p->ssh_port || p->net_socket) {
+        g_autofree char *path = p->net_socket ? qemu_opt_escape(p->net_socket) : NULL;
+        /* Our own libslirp listens there (host/net.c): QEMU connects, and keeps its seccomp
+         * sandbox, which a -netdev user guestfwd=...-cmd: would need lifted. */
+        g_autofree char *netdev =
+            p->net_socket ? g_strdup_printf("stream,id=ami-net0,server=off,addr.type=unix,"
+                                            "addr.path=%s", path)
+                          : g_strdup_printf("user,id=ami-net0,hostfwd=tcp:127.0.0.1:%d-:22",
+                                            p->ssh_port);
         /* An explicit slot, as for NVMe: left to QEMU it takes slot 1, libvirt's. */
         G_STATIC_ASSERT(AMI_SSH_NIC_SLOT < AMI_NVME_FIRST_SLOT);
         g_autofree char *nic = g_strdup_printf("virtio-net-pci,netdev=ami-net0,mac=%s,romfile=,"

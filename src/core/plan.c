@@ -103,6 +103,7 @@ ami_run_plan_free(AmiRunPlan *plan)
     g_free(plan->seed_path);
     g_free(plan->console_path);
     g_free(plan->mac);
+    g_free(plan->net_socket);
     g_clear_pointer(&plan->notices, g_ptr_array_unref);
     g_free(plan);
 }
@@ -460,6 +461,8 @@ ami_plan_build(const AmiImage *image, const AmiPlanOptions *opts, GError **error
     plan->accel = opts->accel;
     plan->disk_bus = opts->disk_bus;
     plan->ssh_port = opts->ssh_port;
+    if (opts->own_network)
+        plan->net_socket = g_strdup_printf("%s/net.sock", opts->instance_dir);
     plan->seed_path = g_strdup_printf("%s/seed.iso", opts->instance_dir);
     plan->console_path = g_strdup_printf("%s/console.log", opts->instance_dir);
     plan->pci_serial = plan->arch == AMI_ARCH_ARM64;
@@ -501,5 +504,7 @@ ami_plan_to_json(const AmiRunPlan *plan)
                                                            "pci-serial (ttyS0)"));
     if (plan->ssh_port)
         json_object_set_new(out, "SshPort", json_integer(plan->ssh_port));
+    if (plan->net_socket)
+        json_object_set_new(out, "NetSocket", json_string(plan->net_socket));
     return out;
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "ami-run/hypervisor.h"
 #include "ami-run/ids.h"
 #include "ami-run/launch.h"
+#include "ami-run/net.h"
 
 /*
  * Everything an instance needs after it was prepared lives in its record (AmiRun.*), so
@@ -29,6 +31,7 @@ struct AmiLaunch {
     char *self_exe;
     AmiHypervisor *hv;
     AmiReaper *reaper;
+    AmiNet *net;        /* EXPERIMENTAL own network, or NULL */
     int console_fd;
 };
 
@@ -135,6 +138,10 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
                                                p->console_path, "Seed", p->seed_path, "Nvram",
                                                p->nvram_path, "Connect", spec->connect_uri,
                                                "Disks", disks));
+    if (p->net_socket) /* what a supervisor needs to host the network again */
+        json_object_set_new(json_object_get(r, "AmiRun"), "Network",
+                            json_pack("{s:s, s:s, s:i}", "Socket", p->net_socket, "Mac", p->mac,
+                                      "SshPort", p->ssh_port));
     return r;
 }
 
@@ -228,6 +235,7 @@ amirun_str(json_t *record, const char *key)
 static void
 launch_free(AmiLaunch *l)
 {
+    g_clear_pointer(&l->net, ami_net_free);
     if (l->console_fd >= 0)
         close(l->console_fd);
     json_decref(l->record);
@@ -370,6 +378,64 @@ watch_pid_file(AmiLaunch *l, GError **error)
     return ami_reaper_watch_pid_file(l->reaper, pid_file, id, error) && save_record(l, error);
 }
 
+/*
+ * EXPERIMENTAL (AMI_RUN_NET=slirp, docs/network.md): the instance's IMDS.  The region is
+ * fixed for the spike; us-east-1 names hosts ip-A-B-C-D.ec2.internal.
+ */
+#define NET_REGION "us-east-1"
+#define NET_DOMAIN "ec2.internal"
+#define NET_SUBNET "172.31.0.0/20"
+#define NET_VPC "172.31.0.0/16"
+
+static AmiImdsContext *
+net_imds_context(AmiLaunch *l, const char *ip, const char *mac, GError **error)
+{
+    const char *image_id = json_string_value(json_object_get(l->record, "ImageId"));
+    g_autoptr(json_t) image = ami_store_load_image(l->store, image_id, NULL);
+    guint8 secret[32];
+    g_autoptr(GBytes) key = NULL;
+    AmiImdsSpec spec = {
+        .instance = l->record, .region = NET_REGION, .availability_zone = NET_REGION "a",
+        .net = {.private_ipv4 = ip, .mac = mac, .subnet_cidr = NET_SUBNET, .vpc_cidr = NET_VPC},
+    };
+
+    if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+        ami_error_set_errno(error, errno, "getrandom");
+        return NULL;
+    }
+    key = g_bytes_new(secret, sizeof(secret));
+    spec.token_secret = key;
+    spec.image = image ? image : (image = json_object()); /* deregistered since: no image facts */
+    return ami_imds_context_new(&spec, error);
+}
+
+/* Before libvirt starts QEMU: its -netdev stream connects once, at start (QEMU 7.2). */
+static gboolean
+net_start(AmiLaunch *l, GError **error)
+{
+    json_t *net = json_object_get(amirun(l), "Network");
+    const char *sock = json_string_value(json_object_get(net, "Socket"));
+    const char *mac = json_string_value(json_object_get(net, "Mac"));
+    g_autofree char *imds_sock = g_build_filename(l->dir, "imds.sock", NULL);
+    g_autofree char *ip = NULL, *host = NULL;
+    AmiNetConfig cfg = {.socket_path = sock, .imds_socket_path = imds_sock, .domain = NET_DOMAIN,
+                        .ssh_port = (int)json_integer_value(json_object_get(net, "SshPort"))};
+
+    if (!sock)
+        return TRUE;
+    if (!mac) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT, "the record's AmiRun.Network has no Mac");
+        return FALSE;
+    }
+    ami_net_layout_for(ami_launch_instance_id(l), &cfg.layout);
+    ip = ami_net_ipv4_to_string(cfg.layout.guest);
+    host = g_strdelimit(g_strdup_printf("ip-%s", ip), ".", '-');
+    cfg.hostname = host;
+    if (!(cfg.imds = net_imds_context(l, ip, mac, error)))
+        return FALSE;
+    return (l->net = ami_net_new(&cfg, error)) != NULL;
+}
+
 gboolean
 ami_launch_start(AmiLaunch *l, GError **error)
 {
@@ -387,7 +453,8 @@ ami_launch_start(AmiLaunch *l, GError **error)
         return FALSE;
     l->hv = root ? ami_hypervisor_open_embedded(root, caps, log, error)
                  : ami_hypervisor_open_uri(amirun_str(l->record, "Connect"), log, error);
-    if (!l->hv || !watch_pid_file(l, error) || !ami_hypervisor_start(l->hv, xml, error))
+    if (!l->hv || !watch_pid_file(l, error) || !net_start(l, error) ||
+        !ami_hypervisor_start(l->hv, xml, error))
         return FALSE;
     if ((pid = ami_hypervisor_qemu_pid(l->hv)) > 0) {
         if (!ami_reaper_watch(l->reaper, pid, error))
@@ -469,6 +536,16 @@ release_instance(AmiStore *store, json_t *record, gboolean terminate)
     json_t *d;
 
     ami_remove_tree(json_string_value(json_object_get(a, "LibvirtRoot")));
+    if (json_object_get(a, "Network") && json_string_value(json_object_get(a, "Directory"))) {
+        /* The sockets a killed owner left behind. */
+        g_autofree char *sock = g_build_filename(json_string_value(json_object_get(a, "Directory")),
+                                                 "net.sock", NULL);
+        g_autofree char *imds = g_build_filename(json_string_value(json_object_get(a, "Directory")),
+                                                 "imds.sock", NULL);
+
+        unlink(sock);
+        unlink(imds);
+    }
     json_object_del(a, "QemuPid");
     json_object_del(a, "QemuPidFile");
     if (!terminate)
@@ -507,6 +584,7 @@ launch_end(AmiLaunch *l, AmiInstanceState state, const char *reason)
         ami_hypervisor_close(l->hv);
         l->hv = NULL;
     }
+    g_clear_pointer(&l->net, ami_net_free); /* after QEMU: it is the network's only peer */
     g_debug("teardown: releasing the reaper");
     g_clear_pointer(&l->reaper, ami_reaper_release);
     g_debug("teardown: removing files");

@@ -22,6 +22,7 @@ typedef struct {
     gboolean secure_boot;
     int ssh_port;
     const char *overrides;
+    gboolean own_network; /* EXPERIMENTAL: -netdev stream to ami-run's libslirp */
 } Case;
 
 #define X86(extra, bdms)                                                                          \
@@ -52,6 +53,7 @@ static const Case cases[] = {
     {"nvme", X86(",\"BootMode\":\"uefi\"", ROOT ",{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeSize\":4}}"),
      NULL, AMI_BUS_NVME, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
     {"sata-ssh", X86("", ROOT), NULL, AMI_BUS_SATA, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL},
+    {"own-network", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL, TRUE},
 };
 
 static gboolean
@@ -89,6 +91,7 @@ build(const Case *c, GError **error)
         .disk_bus = c->bus,
         .bdm_overrides = ov,
         .ssh_port = c->ssh_port,
+        .own_network = c->own_network,
         .volume_ids = (char **)volumes,
         .lookup = lookup,
     };
