@@ -2,10 +2,9 @@
 # EXPERIMENTAL own network (AMI_RUN_NET=slirp, docs/network.md), booted for real: the
 # tiny image's user data takes a DHCP lease, reads the IMDS at 169.254.169.254, asks the
 # Amazon DNS address and the VPC resolver, and fails to reach a host loopback service
-# through the router.  Not under the integration glob yet: it would skip (and fail a
-# CI=true gate) until scripts/install-deps installs libslirp-dev.  Run it by hand:
-#   AMI_RUN=build/src/ami-run bash tests/integration/manual/own-network.sh
-source "$(dirname "$0")/../lib.sh"
+# through the router.  Needs ami-run built with libslirp (scripts/install-deps installs
+# libslirp-dev); built without it, the test skips, which fails a CI run.
+source "$(dirname "$0")/lib.sh"
 need python3
 export AMI_RUN_NET=slirp
 ami=$(tiny_ami x86_64 bios ok)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# User data of tests/integration/manual/own-network.sh (the tiny image's busybox).
+# User data of tests/integration/test-own-network.sh (the tiny image's busybox).
 say() { echo "spike: $*"; }
 up() { cut -d' ' -f1 /proc/uptime; }
 cat >/tmp/udhcpc.sh <<'S'
