@@ -82,6 +82,13 @@ typedef struct {
     const AmiImdsPublicKey *public_keys; /* may be NULL */
     gsize n_public_keys;
     GBytes *token_secret;       /* required, at least AMI_IMDS_SECRET_MIN bytes */
+    /*
+     * dynamic/instance-identity/{signature,pkcs7,rsa2048}, made over the exact bytes of
+     * ami_imds_identity_document() (src/host/identity.c); NULL: not listed, 404.
+     */
+    const char *identity_signature;
+    const char *identity_pkcs7;
+    const char *identity_rsa2048;
 } AmiImdsSpec;
 
 typedef struct AmiImdsContext AmiImdsContext;
@@ -93,6 +100,14 @@ typedef struct AmiImdsContext AmiImdsContext;
  */
 AmiImdsContext *ami_imds_context_new(const AmiImdsSpec *spec, GError **error);
 void ami_imds_context_free(AmiImdsContext *ctx);
+
+/**
+ * ami_imds_identity_document() - the bytes served as dynamic/instance-identity/document
+ * for @spec (what the signatures sign).  The token secret and the identity_* members are
+ * not needed.  Returns a new string, or NULL with AMI_ERROR_INVALID as
+ * ami_imds_context_new().
+ */
+char *ami_imds_identity_document(const AmiImdsSpec *spec, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiImdsContext, ami_imds_context_free)
 
 /** ami_imds_context_http_tokens() - the effective HttpTokens (ImdsSupport v2.0: required). */

@@ -306,9 +306,6 @@ read_facts(const AmiImdsSpec *spec, Facts *f, GError **error)
     f->account_id = spec->account_id ? spec->account_id : "000000000000";
     if (strlen(f->account_id) != 12 || strspn(f->account_id, "0123456789") != 12)
         return INVALID(error, "instance metadata: the account id must be 12 digits");
-    if (!spec->token_secret || g_bytes_get_size(spec->token_secret) < AMI_IMDS_SECRET_MIN)
-        return INVALID(error, "instance metadata: the token secret must be at least "
-                                 "%d bytes", AMI_IMDS_SECRET_MIN);
     return check_network(spec, f, error);
 }
 
@@ -607,9 +604,9 @@ identity_document(const AmiImdsSpec *spec, const Facts *f)
 }
 
 /*
- * dynamic/instance-identity/: only the document.  pkcs7, signature and rsa2048 need
- * a signing key (a later host/ module, with OpenSSL); they are not listed and are
- * 404 rather than faked.
+ * dynamic/instance-identity/: the document, and the signatures the caller made over it
+ * with the store's keys (src/host/identity.c); without them they are not listed and
+ * are 404 rather than faked.
  */
 static void
 add_dynamic(ImdsNode *root, const AmiImdsSpec *spec, const Facts *f)
@@ -620,6 +617,25 @@ add_dynamic(ImdsNode *root, const AmiImdsSpec *spec, const Facts *f)
 
     dynamic->label = g_strdup("dynamic");
     leaf_add(identity, "document", doc);
+    if (spec->identity_pkcs7)
+        leaf_add(identity, "pkcs7", spec->identity_pkcs7);
+    if (spec->identity_rsa2048)
+        leaf_add(identity, "rsa2048", spec->identity_rsa2048);
+    if (spec->identity_signature)
+        leaf_add(identity, "signature", spec->identity_signature);
+}
+
+char *
+ami_imds_identity_document(const AmiImdsSpec *spec, GError **error)
+{
+    g_autoptr(AmiImdsContext) ctx = g_new0(AmiImdsContext, 1);
+    Facts f = {.spec = spec};
+    char *doc = NULL;
+
+    if (read_facts(spec, &f, error) && read_options(spec, ctx, &f, error))
+        doc = identity_document(spec, &f);
+    facts_clear(&f);
+    return doc;
 }
 
 AmiImdsContext *
@@ -630,6 +646,9 @@ ami_imds_context_new(const AmiImdsSpec *spec, GError **error)
     gboolean ok;
 
     ok = read_facts(spec, &f, error) && read_options(spec, ctx, &f, error);
+    if (ok && (!spec->token_secret || g_bytes_get_size(spec->token_secret) < AMI_IMDS_SECRET_MIN))
+        ok = INVALID(error, "instance metadata: the token secret must be at least %d bytes",
+                     AMI_IMDS_SECRET_MIN);
     if (ok && spec->user_data && g_bytes_get_size(spec->user_data) > AMI_USER_DATA_MAX)
         ok = INVALID(error, "instance metadata: user data is over 16 KB");
     if (ok) {

@@ -85,6 +85,9 @@ static const AmiImdsPublicKey keys[] = {
     {"second", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsecond second"},
 };
 
+/* Set by the signature test: context_for() passes these as the identity signatures. */
+static const char *const *signatures;
+
 /* The spec every case starts from; @variant changes one thing. */
 static AmiImdsContext *
 context_for(Variant variant)
@@ -130,6 +133,11 @@ context_for(Variant variant)
     spec.instance = instance;
     spec.image = image;
     spec.user_data = user_data;
+    if (signatures) {
+        spec.identity_signature = signatures[0];
+        spec.identity_pkcs7 = signatures[1];
+        spec.identity_rsa2048 = signatures[2];
+    }
     ctx = ami_imds_context_new(&spec, &error);
     if (!ctx)
         fail_msg("context: %s", error->message);
@@ -315,6 +323,76 @@ test_imds_identity_document_matches_the_record(void **state)
     assert_int_equal(json_object_size(doc), 15);
 }
 
+static char *
+get_body(const AmiImdsContext *ctx, const char *path, guint *ret_status)
+{
+    g_autoptr(AmiImdsTokens) tokens = ami_imds_tokens_new();
+    g_autofree char *text = g_strdup_printf("GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    g_autoptr(AmiHttpRequest) req = request(text);
+    g_autoptr(AmiHttpResponse) r = ami_imds_respond(ctx, req, NOW, tokens);
+
+    *ret_status = r->status;
+    return g_strndup(g_bytes_get_data(r->body, NULL), g_bytes_get_size(r->body));
+}
+
+/*
+ * Signatures given are listed and served byte-exact; without them they are neither
+ * (404, never faked); ami_imds_identity_document() is exactly the served document.
+ */
+static void
+test_imds_identity_signatures(void **state)
+{
+    static const char *const sigs[] = {"c2lnbmF0dXJl\nbGluZTI=", "cGtjczc=", "cnNhMjA0OA=="};
+    g_autoptr(AmiImdsContext) plain = context_for(V_DEFAULT);
+    g_autoptr(AmiImdsContext) signed_ctx = NULL;
+    g_autofree char *listing = NULL, *body = NULL, *doc = NULL, *served = NULL;
+    guint status = 0;
+
+    (void)state;
+    signatures = sigs;
+    signed_ctx = context_for(V_DEFAULT);
+    signatures = NULL;
+    listing = get_body(plain, "/latest/dynamic/instance-identity/", &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(listing, "document");
+    g_free(body);
+    body = get_body(plain, "/latest/dynamic/instance-identity/rsa2048", &status);
+    assert_int_equal(status, 404);
+
+    g_free(listing);
+    listing = get_body(signed_ctx, "/latest/dynamic/instance-identity/", &status);
+    assert_string_equal(listing, "document\npkcs7\nrsa2048\nsignature");
+    for (guint i = 0; i < 3; i++) {
+        static const char *const names[] = {"signature", "pkcs7", "rsa2048"};
+        g_autofree char *path = g_strdup_printf("/2021-03-23/dynamic/instance-identity/%s", names[i]);
+
+        g_free(body);
+        body = get_body(signed_ctx, path, &status);
+        assert_int_equal(status, 200);
+        assert_string_equal(body, sigs[i]);
+    }
+
+    {
+        g_autoptr(json_t) instance = parse_json(INSTANCE(""));
+        g_autoptr(json_t) image = parse_json(IMAGE(""));
+        g_autoptr(GError) error = NULL;
+        AmiImdsSpec spec = {
+            .region = "us-east-1", .availability_zone = "us-east-1a",
+            .availability_zone_id = "use1-az1", .account_id = "123456789012",
+            .net = {.private_ipv4 = "169.255.0.15", .mac = "52:54:00:12:34:56",
+                    .subnet_cidr = "169.254.0.0/15", .vpc_cidr = "169.254.0.0/15"},
+            .instance = instance, .image = image,
+        };
+
+        doc = ami_imds_identity_document(&spec, &error);
+        assert_non_null(doc);
+        served = get_body(signed_ctx, "/latest/dynamic/instance-identity/document", &status);
+        assert_string_equal(doc, served);
+        spec.region = "us-east-1\n";
+        assert_null(ami_imds_identity_document(&spec, &error));
+    }
+}
+
 /* The token response leaves with HttpPutResponseHopLimit as its IP TTL: 1, 2 for v2.0. */
 static void
 test_imds_token_hop_limit(void **state)
@@ -465,6 +543,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_imds_golden),
         cmocka_unit_test(test_imds_identity_document_matches_the_record),
+        cmocka_unit_test(test_imds_identity_signatures),
         cmocka_unit_test(test_imds_token_hop_limit),
         cmocka_unit_test(test_imds_tokens_are_bounded_and_distinct),
         cmocka_unit_test(test_imds_context_rejects_bad_specs),
