@@ -22,6 +22,7 @@ typedef enum {
     AMI_ERROR_NO_SPACE,  /* host: no space left on the store's file system     -> 4 */
     AMI_ERROR_CORRUPT,   /* host: the store is corrupted                       -> 4 */
     AMI_ERROR_CANCELLED, /* interrupted by SIGINT/SIGTERM                      -> 130 */
+    AMI_ERROR_WAITER,    /* `wait`: the waiter failed, as the AWS CLI's        -> 255 */
     AMI_ERROR_LAST
 } AmiErrorCode;
 

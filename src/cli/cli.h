@@ -23,6 +23,7 @@ typedef struct {
     CliOutput output;
     const char *query; /* --query JMESPath, checked before the verb runs */
     gboolean progress; /* stderr is a terminal */
+    json_t **capture;  /* set: cli_print() hands the result here instead (cmd-wait.c) */
 } Cli;
 
 /* --- args.c: AWS-CLI-style options ----------------------------------------------- */
@@ -127,7 +128,8 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("stop-instances", stop_instances, "Stop detached instances, keeping their disks") \
     X("start-instances", start_instances, "Start stopped instances again") \
     X("describe-volumes", describe_volumes, "List volumes: attached ones and those kept after termination") \
-    X("prune", prune, "Remove the records of terminated instances")
+    X("prune", prune, "Remove the records of terminated instances")                      \
+    X("wait", wait, "Wait until a resource reaches a state (EC2's waiters)")
 
 #define CLI_DECLARE(name, fn, help) gboolean cmd_##fn(Cli *cli, int argc, char **argv, GError **error);
 CLI_VERBS(CLI_DECLARE)

@@ -36,6 +36,11 @@ cli_print(const Cli *cli, json_t *result)
 {
     g_autoptr(json_t) queried = NULL;
 
+    if (cli->capture) {
+        json_decref(*cli->capture);
+        *cli->capture = json_incref(result);
+        return;
+    }
     if (cli->query) {
         queried = ami_query_apply(result, cli->query, &query_error);
         if (!queried)

@@ -33,6 +33,8 @@ ami_error_exit_code(const GError *error)
         return 4;
     case AMI_ERROR_CANCELLED:
         return 130;
+    case AMI_ERROR_WAITER:
+        return 255;
     case AMI_ERROR_LAST:
         break;
     }
