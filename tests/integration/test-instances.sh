@@ -38,6 +38,7 @@ AMI_RUN_STOP_GRACE=3 run 0 run "$ami" --detach --block-device-mappings "$bdm"
 IID=$(jq -r '.Instances[0].InstanceId' <<<"$OUT")
 [ "$(jq -r '.Instances[0].State.Name' <<<"$OUT")" = running ] || fail "not running: $OUT"
 [ -n "$(qemus_of "$IID")" ] || fail "no QEMU for the detached instance"
+run 0 wait instance-running --instance-ids "$IID"
 wait_console "$IID" "ami-run-tiny: ready" 1
 contains "$("$AMI_RUN" get-console-output --instance-id "$IID" | jq -r .Output)" "size=2147483648"
 ok "run --detach: returns with the guest running; its console shows both disks"
@@ -110,15 +111,21 @@ ok "stop-instances, guest honours ACPI: the guest powers itself off within the g
 printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
 run 0 run "$ami" --detach --user-data "$WORK/off.sh"
 IID=$(jq -r '.Instances[0].InstanceId' <<<"$OUT")
-for _ in $(seq 600); do
-    [ "$(state_of "$IID")" = stopped ] && break
-    sleep 0.2
-done
+# `wait` as scripts use it between steps (the waiters' messages: tests/cli/test-wait).
+run 0 wait instance-exists --instance-ids "$IID"
+[ -z "$OUT$ERR" ] || fail "wait instance-exists said: $OUT$ERR"
+AMI_RUN_WAITER_TIMEOUT=120 run 0 wait instance-stopped --instance-ids "$IID"
 [ "$(state_of "$IID")" = stopped ] || fail "a powered-off guest is $(state_of "$IID"), not stopped"
 [ -z "$(qemus_of "$IID")" ] || fail "QEMU still runs after the guest powered off"
+AMI_RUN_WAITER_TIMEOUT=1 run 255 wait instance-running --instance-ids "$IID"
+[ "$ERR" = "ami-run: wait: Waiter InstanceRunning failed: Max attempts exceeded" ] || fail "$ERR"
 run 0 terminate-instances --instance-ids "$IID"
+run 0 wait instance-terminated --instance-ids "$IID"
+run 255 wait instance-stopped --instance-ids "$IID"
+[ "$ERR" = 'ami-run: wait: Waiter InstanceStopped failed: Waiter encountered a terminal failure state: For expression "Reservations[].Instances[].State.Name" we matched expected path: "terminated" at least once' ] ||
+    fail "$ERR"
 assert_clean "$IID"
-ok "guest power-off: stopped; terminating a stopped instance cleans up"
+ok "guest power-off: stopped (wait instance-stopped); terminating a stopped instance cleans up (wait instance-terminated)"
 
 # A foreground run is not stoppable (docs/run.md): stop-instances refuses it with exit 2,
 # naming its pid, and the run goes on; terminate-instances ends it (exit 130).
