@@ -55,25 +55,36 @@ gboolean ami_accel_from_string(const char *s, AmiAccel *ret);
 /* The NIC of --ssh-port (also a qemu:commandline device) sits just below them. */
 #define AMI_SSH_NIC_SLOT 0x0f
 
+/* The SMBIOS values an instance type's guest sees (NULL: not set). */
+typedef struct {
+    const char *bios_vendor, *bios_version, *bios_date; /* type 0 */
+    const char *manufacturer, *product, *version;        /* type 1; product NULL: the type */
+    const char *chassis_vendor, *chassis_asset;          /* type 3 */
+    gboolean board_asset_is_id;                          /* type 2 asset tag: the instance id */
+} AmiSmbiosProfile;
+
 typedef struct {
     AmiDiskKind kind;
     char *device_name;  /* the mapping's name, e.g. "/dev/xvda" */
     char *volume_id;    /* vol-… */
-    char *serial;       /* volume id without the dash, as EBS NVMe reports it */
+    char *serial;       /* EBS: vol… (the id without the dash); instance store: AWS… */
     char *snapshot_id;  /* AMI_DISK_OVERLAY */
     char *backing;      /* AMI_DISK_OVERLAY: the snapshot's file (qcow2) */
     gint64 size_gib;
     gboolean delete_on_termination;
     char *path;         /* the instance's disk file */
     char *target;       /* guest target name: vda, vdb… / sda… / nvme0n1… */
+    const char *model;  /* NVMe model as on EC2 (static); QEMU 7.2 cannot set it */
     gboolean root;
 } AmiPlanDisk;
 
 typedef struct {
     char *instance_id;
     char *image_id;
-    char *uuid;
+    char *uuid;           /* ec2…, from the instance id: the SMBIOS system UUID too */
     char *instance_type;
+    const AmiSmbiosProfile *smbios; /* static */
+    gboolean nitro;       /* the type's platform */
     AmiArch arch;
     char *machine;        /* q35 or virt */
     AmiFirmware firmware;
@@ -84,6 +95,7 @@ typedef struct {
     guint vcpus;
     guint64 memory_mib;
     AmiDiskBus disk_bus;
+    gboolean disk_bus_from_type; /* not --disk-bus: Nitro types get NVMe, Xen types virtio */
     GPtrArray *disks;     /* AmiPlanDisk*, root first, then by device name */
     char *seed_path;
     char *console_path;   /* every serial port appends here, so the log is in time order */
@@ -110,7 +122,6 @@ typedef gboolean (*AmiSnapshotLookup)(const char *snapshot_id, AmiSnapshotInfo *
 typedef struct {
     const char *instance_id;   /* i-… */
     const char *instance_dir;  /* absolute */
-    const char *uuid;
     const char *mac;
     const char *instance_type; /* NULL: t3.micro-like default */
     guint vcpus;               /* 0: from the type */
@@ -118,7 +129,7 @@ typedef struct {
     AmiBootMode boot_mode;     /* AMI_BOOT_MODE_LAST: from the image */
     gboolean secure_boot;
     AmiAccel accel;            /* resolved by the caller (host probing) */
-    AmiDiskBus disk_bus;
+    AmiDiskBus disk_bus;       /* AMI_BUS_LAST: from the type (Nitro: nvme, Xen: virtio) */
     gint64 ephemeral_gib;      /* 0: from the instance type */
     json_t *bdm_overrides;     /* run-instances --block-device-mappings, or NULL */
     int ssh_port;
@@ -139,6 +150,16 @@ AmiRunPlan *ami_plan_build(const AmiImage *image, const AmiPlanOptions *opts, GE
 /** ami_plan_to_json() - the plan as JSON (run --dry-run).  New reference. */
 json_t *ami_plan_to_json(const AmiRunPlan *plan);
 
+/** ami_plan_smbios_to_json() - the SMBIOS values the guest sees (plan, record).  New reference. */
+json_t *ami_plan_smbios_to_json(const AmiRunPlan *plan);
+
+/**
+ * ami_plan_root_device_hint() - what a "root device not found" verdict should add for
+ * @plan: on NVMe, that the image may lack the driver and what to try.  NULL when the
+ * disks are not on NVMe; else a new string.
+ */
+char *ami_plan_root_device_hint(const AmiRunPlan *plan);
+
 /**
  * ami_domain_xml_render() - the libvirt domain XML of @plan.  A pure function of the
  * plan; every value is escaped.  Returns a new string.
@@ -154,6 +175,7 @@ typedef struct {
     guint instance_store_disks; /* ephemeral0 … */
     guint instance_store_gib;   /* per disk */
     AmiArch arch;               /* AMI_ARCH_X86_64 or AMI_ARCH_ARM64 */
+    gboolean nitro;             /* Nitro (NVMe EBS, "Amazon EC2" SMBIOS), else Xen */
 } AmiInstanceType;
 
 /** ami_instance_type_lookup() - a known EC2 instance type, or NULL. Static data. */
@@ -161,5 +183,15 @@ const AmiInstanceType *ami_instance_type_lookup(const char *name);
 
 /** ami_instance_type_default() - the default type for @arch (t3.micro-like / t4g.micro). */
 const char *ami_instance_type_default(AmiArch arch);
+
+/** ami_instance_type_smbios() - what dmidecode shows on @type's platform. Static data. */
+const AmiSmbiosProfile *ami_instance_type_smbios(const AmiInstanceType *type);
+
+/**
+ * ami_instance_uuid() - the system UUID of @instance_id as EC2 makes them: "ec2" then
+ * hex digits derived from the id (deterministic).  Also the SMBIOS serial and the domain
+ * <uuid>.  Returns a new string.
+ */
+char *ami_instance_uuid(const char *instance_id);
 
 G_END_DECLS

@@ -36,6 +36,7 @@ typedef struct {
     const char *const *success; /* regexes that replace the default success markers */
     const char *const *failure; /* regexes added to the failure markers */
     gboolean strict;            /* recorded (recoverable) errors fail the run at success */
+    const char *root_device_hint; /* the detail of root-device-not-found (NVMe), or NULL */
 } AmiVerdictOptions;
 
 /* One failure marker seen on the console.  A recorded one (a class cloud-init or systemd

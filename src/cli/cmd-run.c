@@ -229,11 +229,11 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
 {
     g_autofree char *instance_id = ami_id_new(AMI_ID_INSTANCE);
     g_autofree char *dir = NULL;
-    g_autofree char *uuid = g_uuid_string_random();
     g_autofree char *mac = random_mac();
     g_autofree char *why = NULL;
     g_autoptr(json_t) overrides = NULL;
     g_autoptr(GBytes) user_data = NULL;
+    g_autofree char *root_hint = NULL;
     guint64 vcpus = 0, memory = 0, ephemeral = 0, ssh_port = 0, timeout = 600;
     AmiPlanOptions po = {0};
     AmiVerdictOptions vo = {0};
@@ -241,7 +241,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     int resolved = AMI_ACCEL_TCG;
 
     po.boot_mode = AMI_BOOT_MODE_LAST;
-    po.disk_bus = AMI_BUS_VIRTIO;
+    po.disk_bus = AMI_BUS_LAST; /* from the instance type: Nitro NVMe, Xen virtio */
     if (!parse_uint(o->vcpus, "vcpus", 1, 64, &vcpus, error) || !parse_memory(o->memory, &memory, error) ||
         !parse_uint(o->ephemeral_size, "ephemeral-size", 1, 65536, &ephemeral, error) ||
         !parse_uint(o->ssh_port, "ssh-port", 1, 65535, &ssh_port, error) ||
@@ -292,7 +292,6 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     dir = g_build_filename(ami_store_path(c->store), "instances", instance_id, NULL);
     po.instance_id = instance_id;
     po.instance_dir = dir;
-    po.uuid = uuid;
     po.mac = mac;
     po.instance_type = o->instance_type;
     po.vcpus = (guint)vcpus;
@@ -323,6 +322,8 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     vo.success = (const char *const *)o->success;
     vo.failure = (const char *const *)o->failure;
     vo.strict = o->strict > 0;
+    root_hint = ami_plan_root_device_hint(c->plan);
+    vo.root_device_hint = root_hint;
     if (!(c->scanner = ami_verdict_scanner_new(&vo, error)))
         return FALSE;
     c->stream = !o->console || strcmp(o->console, "stream") == 0;
@@ -625,7 +626,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"boot-mode", ARG_STRING, &o.boot_mode, "MODE", "override the image's BootMode"},
         {"secure-boot", ARG_BOOL, &o.secure_boot, NULL, "UEFI Secure Boot with enrolled keys (default off)"},
         {"accel", ARG_STRING, &o.accel, "auto|kvm|tcg", "accelerator (auto: KVM when usable)"},
-        {"disk-bus", ARG_STRING, &o.disk_bus, "BUS", "virtio (default), nvme or sata"},
+        {"disk-bus", ARG_STRING, &o.disk_bus, "BUS", "nvme or virtio (default: nvme on Nitro types, virtio on Xen ones), or sata"},
         {"ephemeral-size", ARG_STRING, &o.ephemeral_size, "GiB", "size of ephemeral (instance store) disks"},
         {"block-device-mappings", ARG_STRING, &o.block_device_mappings, "JSON|file://F", "launch-time mapping changes, as run-instances"},
         {"user-data", ARG_STRING, &o.user_data, "FILE|-", "user data (any cloud-init format, byte-exact, ≤16 KB)"},

@@ -34,6 +34,49 @@ libvirt_arch(AmiArch arch)
 }
 
 static void
+sysinfo_entry(GString *x, const char *name, const char *value)
+{
+    if (value)
+        X(x, "      <entry name='%s'>%s</entry>\n", name, value);
+}
+
+/*
+ * EC2's SMBIOS (instance-types.c has the values and their sources): cloud-init's
+ * ds-identify finds the Ec2 datasource by the "ec2" system UUID alone.  libvirt requires
+ * the system uuid entry to equal <uuid>, which is why the plan derives both from the
+ * instance id.  On arm64 (virt) the UEFI firmware publishes the same tables.
+ */
+static void
+render_sysinfo(GString *x, const AmiRunPlan *p)
+{
+    const AmiSmbiosProfile *s = p->smbios;
+
+    if (!s)
+        return;
+    g_string_append(x, "  <sysinfo type='smbios'>\n    <bios>\n");
+    sysinfo_entry(x, "vendor", s->bios_vendor);
+    sysinfo_entry(x, "version", s->bios_version);
+    sysinfo_entry(x, "date", s->bios_date);
+    g_string_append(x, "    </bios>\n    <system>\n");
+    sysinfo_entry(x, "manufacturer", s->manufacturer);
+    sysinfo_entry(x, "product", s->product ? s->product : p->instance_type);
+    sysinfo_entry(x, "version", s->version);
+    sysinfo_entry(x, "serial", p->uuid);
+    sysinfo_entry(x, "uuid", p->uuid);
+    g_string_append(x, "    </system>\n");
+    if (s->board_asset_is_id) {
+        g_string_append(x, "    <baseBoard>\n");
+        sysinfo_entry(x, "manufacturer", s->manufacturer);
+        sysinfo_entry(x, "asset", p->instance_id);
+        g_string_append(x, "    </baseBoard>\n");
+    }
+    g_string_append(x, "    <chassis>\n");
+    sysinfo_entry(x, "manufacturer", s->chassis_vendor);
+    sysinfo_entry(x, "asset", s->chassis_asset);
+    g_string_append(x, "    </chassis>\n  </sysinfo>\n");
+}
+
+static void
 render_os(GString *x, const AmiRunPlan *p)
 {
     const char *sb = p->secure_boot ? "yes" : "no";
@@ -58,6 +101,8 @@ render_os(GString *x, const AmiRunPlan *p)
     /* SeaBIOS prints to the screen only, unless told: "No bootable device" must reach the log. */
     if (p->firmware == AMI_FIRMWARE_BIOS)
         g_string_append(x, "    <bios useserial='yes'/>\n");
+    if (p->smbios)
+        g_string_append(x, "    <smbios mode='sysinfo'/>\n");
     g_string_append(x, "  </os>\n");
 }
 
@@ -192,7 +237,9 @@ render_qemu_args(GString *x, const AmiRunPlan *p)
         g_autofree char *drive = g_strdup_printf("file=%s,format=qcow2,if=none,id=ami-nvme%u,"
                                                  "discard=unmap", path, i);
         /*
-         * One controller per volume, as on Nitro; the serial is the volume id.  The slot
+         * One controller per volume, as on Nitro; the serial is the volume id.  The model
+         * stays QEMU's ("QEMU NVMe Ctrl"): QEMU 7.2's nvme device has no property for it
+         * (`-device nvme,help`), so d->model is only recorded.  The slot
          * is explicit and high on the root bus: libvirt numbers its own devices from slot
          * 1 up and does not know about these.  The root gets bootindex 1.
          */
@@ -245,6 +292,7 @@ ami_domain_xml_render(const AmiRunPlan *p, GError **error)
     X(x, "  <title>%s</title>\n", p->image_id);
     X(x, "  <memory unit='MiB'>%" G_GUINT64_FORMAT "</memory>\n  <vcpu>%u</vcpu>\n",
       p->memory_mib, p->vcpus);
+    render_sysinfo(x, p);
     render_os(x, p);
     render_features(x, p);
     render_cpu(x, p);

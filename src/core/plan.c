@@ -297,6 +297,24 @@ target_name(AmiDiskBus bus, guint index)
     return g_strdup_printf("%s%s", bus == AMI_BUS_SATA ? "sd" : "vd", letters);
 }
 
+/*
+ * What the guest reads as the disk's serial: an EBS volume's id without the dash, 20
+ * characters (ami-facts §3); an instance-store disk has no volume id on EC2 and reports
+ * "AWS" and 17 upper-case hex digits (as `nvme list` shows on i3en, m5d…), taken here
+ * from the internal id.
+ */
+static char *
+disk_serial(const AmiPlanDisk *d)
+{
+    const char *hex = d->volume_id + strlen("vol-");
+    g_autofree char *up = NULL;
+
+    if (d->kind != AMI_DISK_EPHEMERAL)
+        return g_strdup_printf("vol%s", hex);
+    up = g_ascii_strup(hex, -1);
+    return g_strdup_printf("AWS%.17s", up);
+}
+
 /* The disk of one mapping; NULL with no error when EC2 would skip it (no instance store). */
 static AmiPlanDisk *
 plan_disk(AmiRunPlan *plan, const AmiPlanOptions *opts, const AmiInstanceType *type,
@@ -383,8 +401,11 @@ plan_disks(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts,
 
         if (m->kind == AMI_BDM_NO_DEVICE)
             continue;
-        if (opts->disk_bus == AMI_BUS_NVME && n >= AMI_NVME_MAX_DISKS)
-            return ami_error_invalid(error, "--disk-bus nvme takes at most %d volumes", AMI_NVME_MAX_DISKS);
+        if (plan->disk_bus == AMI_BUS_NVME && n >= AMI_NVME_MAX_DISKS)
+            return ami_error_invalid(error, "%s takes at most %d volumes (try --disk-bus virtio)",
+                                     plan->disk_bus_from_type ? "the NVMe bus of a Nitro type"
+                                                              : "--disk-bus nvme",
+                                     AMI_NVME_MAX_DISKS);
         if (!(d = plan_disk(plan, opts, type, m, &local))) {
             if (local) {
                 g_propagate_error(error, g_steal_pointer(&local));
@@ -396,8 +417,12 @@ plan_disks(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts,
             return ami_error_invalid(error, "internal: not enough volume ids for the plan");
         d->root = (k == 0);
         d->volume_id = g_strdup(opts->volume_ids[n]);
-        d->serial = g_strdup_printf("vol%s", d->volume_id + strlen("vol-"));
-        d->target = target_name(opts->disk_bus, n);
+        d->serial = disk_serial(d);
+        d->target = target_name(plan->disk_bus, n);
+        /* G:nvme-ebs-volumes; ami-facts §3 "Nitro NVMe". */
+        if (plan->disk_bus == AMI_BUS_NVME)
+            d->model = d->kind == AMI_DISK_EPHEMERAL ? "Amazon EC2 NVMe Instance Storage"
+                                                     : "Amazon Elastic Block Store";
         d->path = g_strdup_printf("%s/%s.qcow2", opts->instance_dir, d->volume_id);
         g_ptr_array_add(plan->disks, d);
     }
@@ -437,6 +462,12 @@ plan_machine(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts
                       : mode == AMI_BOOT_MODE_LEGACY_BIOS        ? "BootMode legacy-bios"
                                                                  : "x86_64 without BootMode");
     plan->instance_type = g_strdup(type->name);
+    plan->nitro = type->nitro;
+    plan->smbios = ami_instance_type_smbios(type);
+    /* EBS is NVMe on Nitro (G:nvme-ebs-volumes); Xen's xvd* are paravirtual, virtio here. */
+    plan->disk_bus_from_type = opts->disk_bus == AMI_BUS_LAST;
+    plan->disk_bus = plan->disk_bus_from_type ? (type->nitro ? AMI_BUS_NVME : AMI_BUS_VIRTIO)
+                                              : opts->disk_bus;
     plan->vcpus = opts->vcpus ? opts->vcpus : type->vcpus;
     plan->memory_mib = opts->memory_mib ? opts->memory_mib : type->memory_mib;
     *ret_type = type;
@@ -456,10 +487,9 @@ ami_plan_build(const AmiImage *image, const AmiPlanOptions *opts, GError **error
         return NULL;
     plan->instance_id = g_strdup(opts->instance_id);
     plan->image_id = g_strdup(image->image_id);
-    plan->uuid = g_strdup(opts->uuid);
+    plan->uuid = ami_instance_uuid(opts->instance_id);
     plan->mac = g_strdup(opts->mac);
     plan->accel = opts->accel;
-    plan->disk_bus = opts->disk_bus;
     plan->ssh_port = opts->ssh_port;
     if (opts->own_network)
         plan->net_socket = g_strdup_printf("%s/net.sock", opts->instance_dir);
@@ -469,6 +499,38 @@ ami_plan_build(const AmiImage *image, const AmiPlanOptions *opts, GError **error
     if (plan->firmware == AMI_FIRMWARE_UEFI)
         plan->nvram_path = g_strdup_printf("%s/nvram.fd", opts->instance_dir);
     return g_steal_pointer(&plan);
+}
+
+json_t *
+ami_plan_smbios_to_json(const AmiRunPlan *plan)
+{
+    const AmiSmbiosProfile *s = plan->smbios;
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BiosVendor", s->bios_vendor,
+                          "BiosVersion", s->bios_version, "BiosDate", s->bios_date,
+                          "SystemManufacturer", s->manufacturer, "SystemProduct",
+                          s->product ? s->product : plan->instance_type, "SystemSerial",
+                          plan->uuid, "SystemUuid", plan->uuid, "ChassisManufacturer",
+                          s->chassis_vendor);
+
+    if (s->version)
+        json_object_set_new(j, "SystemVersion", json_string(s->version));
+    if (s->chassis_asset)
+        json_object_set_new(j, "ChassisAssetTag", json_string(s->chassis_asset));
+    if (s->board_asset_is_id)
+        json_object_set_new(j, "BoardAssetTag", json_string(plan->instance_id));
+    return j;
+}
+
+char *
+ami_plan_root_device_hint(const AmiRunPlan *plan)
+{
+    if (plan->disk_bus != AMI_BUS_NVME)
+        return NULL;
+    if (plan->disk_bus_from_type)
+        return g_strdup_printf("the image may lack an NVMe driver (instance type %s uses NVMe; "
+                               "try --disk-bus virtio or a Xen-era type such as t2.micro)",
+                               plan->instance_type);
+    return g_strdup("the image may lack an NVMe driver (--disk-bus nvme; try --disk-bus virtio)");
 }
 
 json_t *
@@ -485,6 +547,9 @@ ami_plan_to_json(const AmiRunPlan *plan)
                               (json_int_t)d->size_gib, "Root", d->root, "DeleteOnTermination",
                               d->delete_on_termination, "Target", d->target, "Path", d->path);
 
+        if (d->model)
+            json_object_set_new(j, "Model", json_string(d->model));
+
         if (d->snapshot_id) {
             json_object_set_new(j, "SnapshotId", json_string(d->snapshot_id));
             json_object_set_new(j, "Backing", json_string(d->backing));
@@ -499,6 +564,10 @@ ami_plan_to_json(const AmiRunPlan *plan)
                     ami_accel_to_string(plan->accel), "VCpus", (int)plan->vcpus, "MemoryMiB",
                     (json_int_t)plan->memory_mib, "DiskBus", ami_disk_bus_to_string(plan->disk_bus),
                     "Disks", disks, "Seed", plan->seed_path, "Console", plan->console_path);
+    json_object_set_new(out, "Platform", json_string(plan->nitro ? "nitro" : "xen"));
+    json_object_set_new(out, "DiskBusFrom", json_string(plan->disk_bus_from_type ? "instance-type"
+                                                                                 : "--disk-bus"));
+    json_object_set_new(out, "Smbios", ami_plan_smbios_to_json(plan));
     if (plan->pci_serial)
         json_object_set_new(out, "ConsolePorts", json_pack("[s, s]", "pl011 (ttyAMA0)",
                                                            "pci-serial (ttyS0)"));

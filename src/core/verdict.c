@@ -108,6 +108,7 @@ struct AmiVerdictScanner {
     gboolean strict, user_data;
     gboolean cloud_init_seen, final_started, finished, no_datasource;
     Match *user_data_failure; /* scripts-user or runcmd failed (a copy: the list may drop it) */
+    char *root_device_hint;   /* AmiVerdictOptions.root_device_hint */
 };
 
 static void
@@ -218,6 +219,7 @@ ami_verdict_scanner_free(AmiVerdictScanner *s)
     g_queue_clear_full(&s->tail, g_free);
     g_free(s->verdict.line);
     g_free(s->soft_line);
+    g_free(s->root_device_hint);
     g_free(s);
 }
 
@@ -262,6 +264,7 @@ ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
     s->partial = g_string_new(NULL);
     s->until = opts->until;
     s->strict = opts->strict;
+    s->root_device_hint = g_strdup(opts->root_device_hint);
     s->user_data = opts->user_data;
     s->matches = g_ptr_array_new_with_free_func(match_free);
     s->verdict.matches = s->matches;
@@ -366,7 +369,10 @@ add_match(AmiVerdictScanner *s, const Rule *r, const char *line, guint64 offset,
 
     m->pub.class_id = r->class_id;
     m->pub.line = g_strdup(line);
-    m->pub.detail = strcmp(r->class_id, "cloud-init-failed") == 0 ? match_detail(s, line) : NULL;
+    if (strcmp(r->class_id, "cloud-init-failed") == 0)
+        m->pub.detail = match_detail(s, line);
+    else if (strcmp(r->class_id, "root-device-not-found") == 0)
+        m->pub.detail = g_strdup(s->root_device_hint);
     m->pub.offset = offset;
     m->pub.seconds = seconds;
     m->pub.recorded = r->recorded;

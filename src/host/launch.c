@@ -117,12 +117,13 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
                                               d->device_name, "Ebs", "VolumeId", d->volume_id,
                                               "Status", "attached", "AttachTime", spec->now,
                                               "DeleteOnTermination", d->delete_on_termination));
-        json_array_append_new(disks, json_pack("{s:s, s:s, s:s, s:b, s:I, s:s*}", "VolumeId",
-                                               d->volume_id, "Path", d->path, "Kind",
+        json_array_append_new(disks, json_pack("{s:s, s:s, s:s, s:b, s:I, s:s*, s:s, s:s, s:s*}",
+                                               "VolumeId", d->volume_id, "Path", d->path, "Kind",
                                                ami_disk_kind_to_string(d->kind),
                                                "DeleteOnTermination", d->delete_on_termination,
                                                "SizeGiB", (json_int_t)d->size_gib, "SnapshotId",
-                                               d->snapshot_id));
+                                               d->snapshot_id, "Serial", d->serial, "Target",
+                                               d->target, "Model", d->model));
     }
     r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "InstanceId",
                   p->instance_id, "ImageId", p->image_id, "InstanceType", p->instance_type,
@@ -138,6 +139,10 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
                                                p->console_path, "Seed", p->seed_path, "Nvram",
                                                p->nvram_path, "Connect", spec->connect_uri,
                                                "Disks", disks));
+    /* The machine identity the guest sees (docs/run.md "Machine identity"). */
+    json_object_set_new(json_object_get(r, "AmiRun"), "DiskBus",
+                        json_string(ami_disk_bus_to_string(p->disk_bus)));
+    json_object_set_new(json_object_get(r, "AmiRun"), "Smbios", ami_plan_smbios_to_json(p));
     if (p->net_socket) /* what a supervisor needs to host the network again */
         json_object_set_new(json_object_get(r, "AmiRun"), "Network",
                             json_pack("{s:s, s:s, s:i}", "Socket", p->net_socket, "Mac", p->mac,

@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     AmiRunPlan *plan;
     AmiPlanOptions o = {
         .instance_id = "i-0123456789abcdef0", .instance_dir = "/store/instances/i-0123456789abcdef0",
-        .uuid = "8f6b1f8a-6c1e-4a55-9a3e-000000000001", .mac = "52:54:00:12:34:56",
+        .mac = "52:54:00:12:34:56",
         .instance_type = "m5d.large", .boot_mode = AMI_BOOT_MODE_LAST, .accel = AMI_ACCEL_TCG,
         .lookup = lookup,
     };
@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || !(overrides = json_loadb((const char *)data + 1, size - 1, 0, NULL)) ||
         !json_is_array(overrides))
         return 0;
-    o.disk_bus = (AmiDiskBus)(data[0] % AMI_BUS_LAST);
+    o.disk_bus = (AmiDiskBus)(data[0] % (AMI_BUS_LAST + 1)); /* LAST: from the type */
     o.ephemeral_gib = data[0] & 0x80 ? 0 : 3;
     o.bdm_overrides = overrides;
     volumes = g_new0(char *, image->bdms->len + json_array_size(overrides) + 1);

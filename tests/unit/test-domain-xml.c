@@ -54,6 +54,14 @@ static const Case cases[] = {
      NULL, AMI_BUS_NVME, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
     {"sata-ssh", X86("", ROOT), NULL, AMI_BUS_SATA, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL},
     {"own-network", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL, TRUE},
+    /* No --disk-bus: the type decides.  t3.micro, the default, is Nitro: NVMe. */
+    {"nitro-default", X86("", ROOT ",{\"DeviceName\":\"/dev/sdb\",\"VirtualName\":\"ephemeral0\"}"),
+     "m5d.large", AMI_BUS_LAST, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+    {"xen-default", X86("", ROOT), "t2.micro", AMI_BUS_LAST, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
+    {"arm64-nitro", "{\"ImageId\":\"ami-0123456789abcdef0\",\"Name\":\"golden-arm64\",\"Architecture\":\"arm64\","
+              "\"RootDeviceName\":\"/dev/xvda\",\"RootDeviceType\":\"ebs\",\"VirtualizationType\":"
+              "\"hvm\",\"State\":\"available\",\"BlockDeviceMappings\":[" ROOT "]}",
+     NULL, AMI_BUS_LAST, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
 };
 
 static gboolean
@@ -82,7 +90,6 @@ build(const Case *c, GError **error)
     AmiPlanOptions o = {
         .instance_id = "i-0123456789abcdef0",
         .instance_dir = instance_dir,
-        .uuid = "8f6b1f8a-6c1e-4a55-9a3e-000000000001",
         .mac = "52:54:00:12:34:56",
         .instance_type = c->instance_type,
         .boot_mode = c->boot_mode,
@@ -210,6 +217,98 @@ test_plan_refuses_tpm_without_uefi(void **state)
     assert_int_equal(ok->firmware, AMI_FIRMWARE_UEFI);
 }
 
+/* EC2's system UUID starts "ec2" (what ds-identify tests); derived from the id, the same each time. */
+static void
+test_instance_uuid_is_ec2_and_derived(void **state)
+{
+    g_autofree char *a = ami_instance_uuid("i-0123456789abcdef0");
+    g_autofree char *again = ami_instance_uuid("i-0123456789abcdef0");
+    g_autofree char *b = ami_instance_uuid("i-0123456789abcdef1");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiRunPlan) plan = build(&cases[0], &error);
+
+    (void)state;
+    assert_true(g_str_has_prefix(a, "ec2"));
+    assert_true(g_uuid_string_is_valid(a));
+    assert_string_equal(a, again);
+    assert_string_not_equal(a, b);
+    assert_non_null(plan);
+    assert_string_equal(plan->uuid, a); /* the domain <uuid> and the SMBIOS one */
+}
+
+/* Nitro types get NVMe and "Amazon EC2"; Xen-era ones virtio and "Xen"; --disk-bus wins. */
+static void
+test_nitro_table_decides_bus_and_smbios(void **state)
+{
+    static const struct {
+        const char *type;
+        gboolean nitro;
+    } known[] = {{"t3.micro", TRUE}, {"t3a.small", TRUE}, {"m5.large", TRUE}, {"c5.large", TRUE},
+                 {"r5.large", TRUE}, {"m6i.large", TRUE}, {"t4g.micro", TRUE}, {"m6g.large", TRUE},
+                 {"c7g.large", TRUE}, {"t2.micro", FALSE}, {"m4.large", FALSE}, {"c4.large", FALSE},
+                 {"i3.large", FALSE}, {"m3.medium", FALSE}};
+    Case c = cases[0];
+
+    (void)state;
+    for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
+        const AmiInstanceType *t = ami_instance_type_lookup(known[i].type);
+
+        assert_non_null(t);
+        if (t->nitro != known[i].nitro)
+            fail_msg("%s: nitro %d", known[i].type, t->nitro);
+        assert_string_equal(ami_instance_type_smbios(t)->manufacturer,
+                            known[i].nitro ? "Amazon EC2" : "Xen");
+    }
+    c.bus = AMI_BUS_LAST;
+    for (int nitro = 0; nitro < 2; nitro++) {
+        g_autoptr(AmiRunPlan) plan = NULL;
+        g_autofree char *hint = NULL;
+
+        c.instance_type = nitro ? NULL : "t2.micro"; /* NULL: the default, t3.micro */
+        plan = build(&c, NULL);
+        assert_non_null(plan);
+        assert_int_equal(plan->disk_bus, nitro ? AMI_BUS_NVME : AMI_BUS_VIRTIO);
+        assert_true(plan->disk_bus_from_type);
+        assert_string_equal(((AmiPlanDisk *)plan->disks->pdata[0])->target,
+                            nitro ? "nvme0n1" : "vda");
+        hint = ami_plan_root_device_hint(plan);
+        if (nitro)
+            assert_non_null(strstr(hint, "instance type t3.micro uses NVMe; try --disk-bus virtio"));
+        else
+            assert_null(hint);
+    }
+    {
+        g_autoptr(AmiRunPlan) plan = NULL;
+
+        c.instance_type = "t3.micro";
+        c.bus = AMI_BUS_VIRTIO;
+        plan = build(&c, NULL);
+        assert_int_equal(plan->disk_bus, AMI_BUS_VIRTIO);
+        assert_false(plan->disk_bus_from_type);
+        assert_string_equal(plan->smbios->manufacturer, "Amazon EC2");
+    }
+}
+
+/* Serials and models as EC2 shows them: vol… for EBS, AWS… for the instance store. */
+static void
+test_nvme_serials_and_models(void **state)
+{
+    const Case *c = &cases[G_N_ELEMENTS(cases) - 3]; /* nitro-default: m5d.large, ephemeral0 */
+    g_autoptr(AmiRunPlan) plan = build(c, NULL);
+    const AmiPlanDisk *root, *store;
+
+    (void)state;
+    assert_string_equal(c->name, "nitro-default");
+    assert_int_equal(plan->disks->len, 2);
+    root = plan->disks->pdata[0];
+    store = plan->disks->pdata[1];
+    assert_string_equal(root->serial, "vol00000000000000001");
+    assert_string_equal(root->model, "Amazon Elastic Block Store");
+    assert_string_equal(store->serial, "AWS00000000000000002");
+    assert_int_equal(strlen(store->serial), 20);
+    assert_string_equal(store->model, "Amazon EC2 NVMe Instance Storage");
+}
+
 int
 main(void)
 {
@@ -217,6 +316,9 @@ main(void)
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_plan_refuses_tpm_without_uefi),
+        cmocka_unit_test(test_instance_uuid_is_ec2_and_derived),
+        cmocka_unit_test(test_nitro_table_decides_bus_and_smbios),
+        cmocka_unit_test(test_nvme_serials_and_models),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -401,6 +401,45 @@ feed_lines(AmiVerdictScanner *s, const char *const *lines, guint64 *ret_offsets)
 }
 
 
+/*
+ * An initramfs without NVMe on a Nitro type: initramfs-tools' own lines (scripts/local,
+ * console-markers.md) as a Debian-style image prints them.  The verdict says what to try.
+ */
+static const char initramfs_no_root[] =
+    "Begin: Running /scripts/local-block ... done.\r\n"
+    "done.\r\n"
+    "Gave up waiting for root file system device.  Common problems:\r\n"
+    " - Boot args (cat /proc/cmdline)\r\n"
+    "   - Check rootdelay= (did the system wait long enough?)\r\n"
+    " - Missing modules (cat /proc/modules; ls /dev)\r\n"
+    "ALERT!  PARTUUID=5fa0f5d0-01 does not exist.  Dropping to a shell!\r\n"
+    "(initramfs) ";
+
+static void
+test_root_device_not_found_names_nvme(void **state)
+{
+    const char *hint = "the image may lack an NVMe driver (instance type t3.micro uses NVMe; "
+                       "try --disk-bus virtio or a Xen-era type such as t2.micro)";
+    AmiVerdictOptions with = {.root_device_hint = hint};
+    AmiVerdictOptions without = {0};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&with, NULL);
+    g_autoptr(AmiVerdictScanner) plain = ami_verdict_scanner_new(&without, NULL);
+    const AmiVerdict *v = ami_verdict_get(s);
+
+    (void)state;
+    assert_int_equal(ami_verdict_feed(s, initramfs_no_root, strlen(initramfs_no_root), 9.0),
+                     AMI_OUTCOME_FAILURE);
+    assert_string_equal(v->class_id, "root-device-not-found");
+    assert_string_equal(v->line, "Gave up waiting for root file system device.  Common problems:");
+    assert_string_equal(v->detail, hint);
+    assert_string_equal(match_at(v, 0)->detail, hint);
+    /* Not on NVMe: the same console, no hint. */
+    assert_int_equal(ami_verdict_feed(plain, initramfs_no_root, strlen(initramfs_no_root), 9.0),
+                     AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(plain)->class_id, "root-device-not-found");
+    assert_null(ami_verdict_get(plain)->detail);
+}
+
 /* Issue 13: the locale module failing ended the boot at once, before the user data ran.
  * It is recorded; the success condition still decides, and the run is a success. */
 static void
@@ -637,6 +676,7 @@ main(void)
         cmocka_unit_test(test_match_list_is_bounded),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_tail),
+        cmocka_unit_test(test_root_device_not_found_names_nvme),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
