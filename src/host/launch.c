@@ -138,6 +138,8 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
                                                p->console_path, "Seed", p->seed_path, "Nvram",
                                                p->nvram_path, "Connect", spec->connect_uri,
                                                "Disks", disks));
+    if (p->key_name) /* run --key-name: describe-instances' KeyName, IMDS public-keys/0 */
+        json_object_set_new(r, "KeyName", json_string(p->key_name));
     if (p->net_socket) /* what a supervisor needs to host the network again */
         json_object_set_new(json_object_get(r, "AmiRun"), "Network",
                             json_pack("{s:s, s:s, s:i}", "Socket", p->net_socket, "Mac", p->mac,
