@@ -74,11 +74,14 @@ cmd_import_key_pair(Cli *cli, int argc, char **argv, GError **error)
         goto out;
     }
     if (!cli_require(key_name, "key-name", error) || !cli_key_name_check(key_name, error) ||
-        !cli_require(material, "public-key-material", error) ||
+        (!material && !cli_require(material, "public-key-material", error)) || !material ||
         !(tags = cli_key_pair_tags(tag_specs, error)) || !(bytes = read_material(material, error)) ||
         !(key = ami_ssh_key_parse(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), error)))
         goto out;
-    fingerprint = ami_ssh_key_fingerprint_imported(key);
+    if (!(fingerprint = ami_ssh_key_fingerprint_imported(key))) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "OpenSSL cannot encode the public key");
+        goto out;
+    }
     line = ami_ssh_key_to_openssh(key, key_name);
     record = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s}", "KeyPairId", id, "KeyFingerprint",
                        fingerprint, "KeyName", key_name, "KeyType",
