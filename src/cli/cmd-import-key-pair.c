@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
@@ -25,6 +26,15 @@ read_material(const char *value, GError **error)
     guchar *raw;
 
     if (path) {
+        struct stat st;
+
+        /* Not /dev/zero, not a 4 GB file: a public key is a few KB at most. */
+        if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > AMI_SSH_KEY_TEXT_MAX)) {
+            g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                        "InvalidKey.Format: --public-key-material '%s' is not a file of at most "
+                        "%d bytes", path, AMI_SSH_KEY_TEXT_MAX);
+            return NULL;
+        }
         if (!g_file_get_contents(path, &data, &len, NULL)) {
             g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--public-key-material '%s': %s",
                         path, g_strerror(errno));

@@ -146,6 +146,8 @@ refused 2 import-key-pair --key-name bad --public-key-material "fileb://$WORK/ec
 contains "$ERR" "InvalidKey.Format"
 refused 2 import-key-pair --key-name bad --public-key-material "$(printf 'ssh-rsa AAAA\nssh-rsa AAAA')"
 refused 2 import-key-pair --key-name bad --public-key-material "fileb://$WORK/missing.pub"
+refused 2 import-key-pair --key-name bad --public-key-material fileb:///dev/zero
+contains "$ERR" "is not a file of at most"
 refused 2 import-key-pair --key-name bad
 run 0 import-key-pair --key-name dry --public-key-material "fileb://$WORK/ied.pub" --dry-run
 run 2 describe-key-pairs --key-names dry
