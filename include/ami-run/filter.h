@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 typedef enum {
     AMI_FILTER_IMAGES,
     AMI_FILTER_SNAPSHOTS,
+    AMI_FILTER_KEY_PAIRS,
     AMI_FILTER_LAST
 } AmiFilterKind;
 
@@ -31,7 +32,7 @@ AmiFilters *ami_filters_parse(AmiFilterKind kind, const char *const *args, GErro
 void ami_filters_free(AmiFilters *filters);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiFilters, ami_filters_free)
 
-/** ami_filters_match() - whether @object (an image or snapshot) passes every filter. */
+/** ami_filters_match() - whether @object (an image, snapshot or key pair) passes every filter. */
 gboolean ami_filters_match(const AmiFilters *filters, json_t *object);
 
 G_END_DECLS

@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <glib.h>
 
+#include "ami-run/sshkey.h"
+
 G_BEGIN_DECLS
 
 /* --- signals.c ---------------------------------------------------------------------- */
@@ -45,6 +47,25 @@ char *ami_sha256_file(const char *path, GError **error);
 
 /** ami_sha256_hex_is_valid() - 64 hex digits (either case). */
 gboolean ami_sha256_hex_is_valid(const char *hex);
+
+/* --- keygen.c: CreateKeyPair's key generation (OpenSSL) ------------------------------ */
+
+typedef struct {
+    char *private_key; /* KeyMaterial: "BEGIN RSA PRIVATE KEY" (PKCS#1) or "BEGIN OPENSSH
+                        * PRIVATE KEY" (ed25519), as EC2 returns them; wiped on free */
+    char *public_key;  /* OpenSSH one-line form, the key name as its comment */
+    char *fingerprint; /* KeyFingerprint as EC2 computes it for a created key */
+} AmiKeyMaterial;
+
+/**
+ * ami_keygen() - a new key pair of @type (RSA 2048 or ED25519), named @key_name in the
+ * public key's comment.  Returns a new AmiKeyMaterial, or NULL with AMI_ERROR_HOST.
+ */
+AmiKeyMaterial *ami_keygen(AmiKeyType type, const char *key_name, GError **error);
+
+/** ami_key_material_free() - wipes the private key; accepts NULL. */
+void ami_key_material_free(AmiKeyMaterial *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiKeyMaterial, ami_key_material_free)
 
 /* --- spawn.c ------------------------------------------------------------------------ */
 

@@ -11,10 +11,11 @@ typedef enum {
     AMI_ID_SNAPSHOT, /* snap- */
     AMI_ID_VOLUME,   /* vol-  */
     AMI_ID_INSTANCE, /* i-    */
+    AMI_ID_KEY_PAIR, /* key-  */
     AMI_ID_LAST
 } AmiIdKind;
 
-/** ami_id_prefix() - "ami", "snap", "vol" or "i" (no dash). Static string. */
+/** ami_id_prefix() - "ami", "snap", "vol", "i" or "key" (no dash). Static string. */
 const char *ami_id_prefix(AmiIdKind kind);
 
 /**

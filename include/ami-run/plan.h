@@ -103,6 +103,7 @@ typedef struct {
     char *mac;
     int ssh_port;         /* 0: none */
     char *net_socket;     /* EXPERIMENTAL own network: QEMU's -netdev stream socket; NULL: none */
+    char *key_name;       /* run --key-name: the record's KeyName; NULL: none */
     GPtrArray *notices;   /* char*: things the user should be told (skipped ephemerals…) */
 } AmiRunPlan;
 
@@ -134,6 +135,7 @@ typedef struct {
     json_t *bdm_overrides;     /* run-instances --block-device-mappings, or NULL */
     int ssh_port;
     gboolean own_network;      /* EXPERIMENTAL (AMI_RUN_NET=slirp): ami-run's libslirp, docs/network.md */
+    const char *key_name;      /* run --key-name (checked by the caller), or NULL */
     char **volume_ids;         /* ids to give the disks, in order; enough for every mapping */
     AmiSnapshotLookup lookup;
     gpointer lookup_data;

@@ -68,6 +68,19 @@ GPtrArray *ami_store_list_images(AmiStore *store, GError **error);
 GPtrArray *ami_store_list_snapshots(AmiStore *store, GError **error);
 
 /**
+ * ami_store_load_key_pair() - the stored key pair @key_pair_id (describe-key-pairs shape,
+ * PublicKey included; new reference), or NULL with AMI_ERROR_NOT_FOUND whose message
+ * starts "InvalidKeyPair.NotFound".
+ */
+json_t *ami_store_load_key_pair(AmiStore *store, const char *key_pair_id, GError **error);
+
+/** ami_store_list_key_pairs() - every stored key pair, sorted by KeyPairId. */
+GPtrArray *ami_store_list_key_pairs(AmiStore *store, GError **error);
+
+/** ami_store_key_pair_rel() - "key-pairs/key-….json" (new string; the id must be valid). */
+char *ami_store_key_pair_rel(const char *key_pair_id);
+
+/**
  * ami_store_images_using() - ids of the stored images whose mappings refer to
  * @snapshot_id, other than @except (may be NULL).  New array of new strings.
  */

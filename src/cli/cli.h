@@ -128,6 +128,10 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("stop-instances", stop_instances, "Stop detached instances, keeping their disks") \
     X("start-instances", start_instances, "Start stopped instances again") \
     X("describe-volumes", describe_volumes, "List volumes: attached ones and those kept after termination") \
+    X("create-key-pair", create_key_pair, "Create a key pair: the private key printed once, the public kept") \
+    X("import-key-pair", import_key_pair, "Import the public key of a key pair made elsewhere") \
+    X("describe-key-pairs", describe_key_pairs, "List key pairs (fingerprints as EC2 computes them)") \
+    X("delete-key-pair", delete_key_pair, "Delete a key pair's public key from the store") \
     X("prune", prune, "Remove the records of terminated instances")                      \
     X("wait", wait, "Wait until a resource reaches a state (EC2's waiters)")
 

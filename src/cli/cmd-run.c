@@ -22,11 +22,12 @@
 #include "ami-run/seed.h"
 #include "ami-run/verdict.h"
 #include "cli.h"
+#include "keypair-common.h"
 
 typedef struct {
     char *image_id, *instance_type, *memory, *vcpus, *boot_mode, *accel, *disk_bus;
     char *ephemeral_size, *block_device_mappings, *user_data, *user_data_base64, *ssh_port;
-    char *timeout, *until, *console, *connect, *hostname;
+    char *timeout, *until, *console, *connect, *hostname, *key_name;
     char **ssh_keys, **success, **failure;
     int secure_boot, keep, detach, dry_run, strict;
 } RunOpts;
@@ -40,6 +41,7 @@ typedef struct {
     gboolean stream, strict;
     double timeout;
     char **volume_ids;
+    char **ssh_keys;  /* --key-name's public key first, then --ssh-public-key's */
     char *accel_note; /* why not KVM, told once the guest is about to start */
 } RunCtx;
 
@@ -52,6 +54,7 @@ run_ctx_clear(RunCtx *c)
     ami_verdict_scanner_free(c->scanner);
     ami_store_free(c->store);
     g_strfreev(c->volume_ids);
+    g_strfreev(c->ssh_keys);
     g_free(c->accel_note);
 }
 
@@ -224,6 +227,35 @@ load_image(const Cli *cli, RunCtx *c, const char *image_id, gboolean dry_run, GE
     return TRUE;
 }
 
+/*
+ * --key-name: the key pair's public key goes first in the seed's public-keys (and IMDS
+ * public-keys/0), as EC2 puts the launch key pair there.  Read-only, like load_image().
+ */
+static gboolean
+resolve_key(const RunOpts *o, RunCtx *c, GError **error)
+{
+    g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+
+    if (o->key_name) {
+        g_autoptr(json_t) kp = cli_key_pair_find(c->store, o->key_name, error);
+        const char *pub = json_string_value(json_object_get(kp, "PublicKey"));
+
+        if (!kp)
+            return FALSE;
+        if (!pub) {
+            g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
+                        "Key pair '%s' has no PublicKey, the store is corrupted", o->key_name);
+            return FALSE;
+        }
+        g_ptr_array_add(keys, g_strdup(pub));
+    }
+    for (char **k = o->ssh_keys; k && *k; k++)
+        g_ptr_array_add(keys, g_strdup(*k));
+    g_ptr_array_add(keys, NULL);
+    c->ssh_keys = (char **)g_ptr_array_free(g_steal_pointer(&keys), FALSE);
+    return TRUE;
+}
+
 static gboolean
 resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
 {
@@ -278,7 +310,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     }
     if ((o->user_data || o->user_data_base64) && !(user_data = read_user_data(o, error)))
         return FALSE;
-    if (!load_image(cli, c, o->image_id, o->dry_run > 0, error))
+    if (!load_image(cli, c, o->image_id, o->dry_run > 0, error) || !resolve_key(o, c, error))
         return FALSE;
 
     if (!ami_accel_resolve("", accel, c->image->arch == AMI_ARCH_LAST ? AMI_ARCH_X86_64 : c->image->arch,
@@ -303,6 +335,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     po.ssh_port = (int)ssh_port;
     /* EXPERIMENTAL, off by default: ami-run's own libslirp network (docs/network.md). */
     po.own_network = g_strcmp0(g_getenv("AMI_RUN_NET"), "slirp") == 0;
+    po.key_name = o->key_name;
     po.volume_ids = c->volume_ids;
     po.lookup = snapshot_lookup;
     po.lookup_data = c->store;
@@ -313,7 +346,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
 
     {
         AmiSeedSpec ss = {.instance_id = instance_id, .hostname = o->hostname,
-                          .ssh_keys = (const char *const *)o->ssh_keys, .mac = mac,
+                          .ssh_keys = (const char *const *)c->ssh_keys, .mac = mac,
                           .user_data = user_data};
         if (!(c->seed = ami_seed_files_build(&ss, error)))
             return FALSE;
@@ -345,6 +378,9 @@ dry_run(const Cli *cli, RunCtx *c, GError **error)
     }
     {
         g_autoptr(json_t) j = ami_plan_to_json(c->plan);
+
+        /* What the seed's meta-data will say (instance id, hostname, public keys). */
+        json_object_set_new(j, "SeedMetaData", json_string(c->seed->meta_data));
         cli_print(cli, j);
     }
     return TRUE;
@@ -632,6 +668,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"user-data", ARG_STRING, &o.user_data, "FILE|-", "user data (any cloud-init format, byte-exact, ≤16 KB)"},
         {"user-data-base64", ARG_STRING, &o.user_data_base64, "B64", "user data, base64-encoded"},
         {"ssh-public-key", ARG_LIST, &o.ssh_keys, "KEY", "public keys for the seed's meta-data"},
+        {"key-name", ARG_STRING, &o.key_name, "NAME", "a key pair (create-key-pair): its public key goes to the guest"},
         {"hostname", ARG_STRING, &o.hostname, "NAME", "local-hostname (default: the instance id)"},
         {"ssh-port", ARG_STRING, &o.ssh_port, "PORT", "forward 127.0.0.1:PORT to the guest's port 22"},
         {"timeout", ARG_STRING, &o.timeout, "SECONDS", "give up after this long (default 600; exit 3)"},

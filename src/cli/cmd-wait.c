@@ -30,6 +30,8 @@ verb_func(const char *verb)
         return cmd_describe_snapshots;
     if (strcmp(verb, "describe-volumes") == 0)
         return cmd_describe_volumes;
+    if (strcmp(verb, "describe-key-pairs") == 0)
+        return cmd_describe_key_pairs;
     return NULL;
 }
 
@@ -146,8 +148,13 @@ cmd_wait(Cli *cli, int argc, char **argv, GError **error)
             return waiter_failed(error, w, "Waiter encountered a terminal failure state: ", why);
         }
         if (state == AMI_WAITER_FAILURE) {
-            g_autofree char *why = g_strdup_printf("(%s): %s", w->not_found,
-                                                   not_found ? not_found->message : "Unknown");
+            const char *msg = not_found ? not_found->message : "Unknown";
+            g_autofree char *code = g_strdup_printf("%s: ", w->not_found);
+            g_autofree char *why = NULL;
+
+            if (g_str_has_prefix(msg, code)) /* messages that lead with EC2's code */
+                msg += strlen(code);
+            why = g_strdup_printf("(%s): %s", w->not_found, msg);
 
             return waiter_failed(error, w, "An error occurred ", why);
         }

@@ -44,6 +44,16 @@ static const FilterField snapshot_fields[] = {
     {NULL, NULL},
 };
 
+/* DescribeKeyPairs' filters (botocore ec2 service-2.json, DescribeKeyPairsRequest). */
+static const FilterField key_pair_fields[] = {
+    {"fingerprint", "KeyFingerprint"},
+    {"key-name", "KeyName"},
+    {"key-pair-id", "KeyPairId"},
+    {"key-type", "KeyType"},
+    {"tag-key", NULL},
+    {NULL, NULL},
+};
+
 typedef struct {
     char *name;
     GPtrArray *patterns; /* GPatternSpec* */
@@ -76,7 +86,16 @@ ami_filters_free(AmiFilters *filters)
 static const FilterField *
 fields_of(AmiFilterKind kind)
 {
-    return kind == AMI_FILTER_IMAGES ? image_fields : snapshot_fields;
+    switch (kind) {
+    case AMI_FILTER_IMAGES:
+        return image_fields;
+    case AMI_FILTER_KEY_PAIRS:
+        return key_pair_fields;
+    case AMI_FILTER_SNAPSHOTS:
+    case AMI_FILTER_LAST:
+        break;
+    }
+    return snapshot_fields;
 }
 
 static gboolean

@@ -8,6 +8,7 @@ static const char *const id_prefixes[AMI_ID_LAST] = {
     [AMI_ID_SNAPSHOT] = "snap",
     [AMI_ID_VOLUME] = "vol",
     [AMI_ID_INSTANCE] = "i",
+    [AMI_ID_KEY_PAIR] = "key",
 };
 
 const char *

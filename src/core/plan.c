@@ -104,6 +104,7 @@ ami_run_plan_free(AmiRunPlan *plan)
     g_free(plan->console_path);
     g_free(plan->mac);
     g_free(plan->net_socket);
+    g_free(plan->key_name);
     g_clear_pointer(&plan->notices, g_ptr_array_unref);
     g_free(plan);
 }
@@ -491,6 +492,7 @@ ami_plan_build(const AmiImage *image, const AmiPlanOptions *opts, GError **error
     plan->mac = g_strdup(opts->mac);
     plan->accel = opts->accel;
     plan->ssh_port = opts->ssh_port;
+    plan->key_name = g_strdup(opts->key_name);
     if (opts->own_network)
         plan->net_socket = g_strdup_printf("%s/net.sock", opts->instance_dir);
     plan->seed_path = g_strdup_printf("%s/seed.iso", opts->instance_dir);
@@ -575,5 +577,7 @@ ami_plan_to_json(const AmiRunPlan *plan)
         json_object_set_new(out, "SshPort", json_integer(plan->ssh_port));
     if (plan->net_socket)
         json_object_set_new(out, "NetSocket", json_string(plan->net_socket));
+    if (plan->key_name)
+        json_object_set_new(out, "KeyName", json_string(plan->key_name));
     return out;
 }

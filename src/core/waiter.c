@@ -50,6 +50,9 @@ static const AmiWaiter waiters[] = {
     {"volume-in-use", "VolumeInUse", "describe-volumes", "InvalidVolume.NotFound", 15, 40,
      {{S, AMI_MATCH_PATH_ALL, "Volumes[].State", "\"in-use\""},
       {F, AMI_MATCH_PATH_ANY, "Volumes[].State", "\"deleted\""}}},
+    {"key-pair-exists", "KeyPairExists", "describe-key-pairs", "InvalidKeyPair.NotFound", 5, 6,
+     {{S, AMI_MATCH_PATH, "length(KeyPairs[].KeyName) > `0`", "true"},
+      {R, AMI_MATCH_ERROR, NULL, "InvalidKeyPair.NotFound"}}},
     {NULL, NULL, NULL, NULL, 0, 0, {{0}}},
 };
 

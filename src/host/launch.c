@@ -143,6 +143,8 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
     json_object_set_new(json_object_get(r, "AmiRun"), "DiskBus",
                         json_string(ami_disk_bus_to_string(p->disk_bus)));
     json_object_set_new(json_object_get(r, "AmiRun"), "Smbios", ami_plan_smbios_to_json(p));
+    if (p->key_name) /* run --key-name: describe-instances' KeyName, IMDS public-keys/0 */
+        json_object_set_new(r, "KeyName", json_string(p->key_name));
     if (p->net_socket) /* what a supervisor needs to host the network again */
         json_object_set_new(json_object_get(r, "AmiRun"), "Network",
                             json_pack("{s:s, s:s, s:i}", "Socket", p->net_socket, "Mac", p->mac,

@@ -5,6 +5,8 @@
  *   images/ami-….json          the image as describe-images shows it
  *   snapshots/snap-…           the disk (qcow2, 0400)
  *   snapshots/snap-….json      its record: format, sha256, size
+ *   key-pairs/key-….json       a key pair as describe-key-pairs shows it, PublicKey
+ *                              included; never a private key (docs/key-pairs.md)
  *   tmp/<work>/                one per running command: owner (flock()ed for life),
  *                              staged files 0,1,2…, and journal.json once committed
  */
@@ -35,7 +37,7 @@ struct AmiTxn {
     gboolean applied;   /* and every operation in it is done */
 };
 
-static const char *const store_dirs[] = {"images", "snapshots", "tmp", NULL};
+static const char *const store_dirs[] = {"images", "snapshots", "key-pairs", "tmp", NULL};
 
 char *
 ami_store_resolve_path(const char *flag)
@@ -215,7 +217,8 @@ apply_journal(const char *store_path, const char *workdir, json_t *ops, GError *
     for (const char *const *d = store_dirs; *d; d++) {
         g_autofree char *sub = g_build_filename(store_path, *d, NULL);
 
-        if (!fsync_dir(sub, error))
+        /* A store made before key-pairs/ existed has none (nothing went there). */
+        if (g_file_test(sub, G_FILE_TEST_IS_DIR) && !fsync_dir(sub, error))
             return FALSE;
     }
     return TRUE;
@@ -315,6 +318,26 @@ ami_store_snapshot_path(const AmiStore *store, const char *snapshot_id)
     return rel ? g_build_filename(store->path, rel, NULL) : NULL;
 }
 
+char *
+ami_store_key_pair_rel(const char *key_pair_id)
+{
+    g_return_val_if_fail(ami_id_is_valid(AMI_ID_KEY_PAIR, key_pair_id), NULL);
+    return g_strdup_printf("key-pairs/%s.json", key_pair_id);
+}
+
+/* Where records of @kind live, and what errors call them. */
+static const char *
+record_dir(AmiIdKind kind)
+{
+    return kind == AMI_ID_IMAGE ? "images" : kind == AMI_ID_KEY_PAIR ? "key-pairs" : "snapshots";
+}
+
+static const char *
+record_noun(AmiIdKind kind)
+{
+    return kind == AMI_ID_IMAGE ? "Image" : kind == AMI_ID_KEY_PAIR ? "Key pair" : "Snapshot";
+}
+
 static json_t *
 load_record(AmiStore *store, AmiIdKind kind, const char *id, const char *what, GError **error)
 {
@@ -329,12 +352,15 @@ load_record(AmiStore *store, AmiIdKind kind, const char *id, const char *what, G
                     what);
         return NULL;
     }
-    rel = kind == AMI_ID_IMAGE ? ami_store_image_rel(id) : ami_store_snapshot_record_rel(id);
+    rel = kind == AMI_ID_IMAGE      ? ami_store_image_rel(id)
+          : kind == AMI_ID_KEY_PAIR ? ami_store_key_pair_rel(id)
+                                    : ami_store_snapshot_record_rel(id);
     path = g_build_filename(store->path, rel, NULL);
     v = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (!v && json_error_code(&jerr) == json_error_cannot_open_file && errno == ENOENT) {
-        g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND, "%s '%s' does not exist in the store",
-                    kind == AMI_ID_IMAGE ? "Image" : "Snapshot", id);
+        g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND, "%s%s '%s' does not exist in the store",
+                    kind == AMI_ID_KEY_PAIR ? "InvalidKeyPair.NotFound: " : "", record_noun(kind),
+                    id);
         return NULL;
     }
     if (!json_is_object(v)) {
@@ -367,9 +393,7 @@ compare_strings(gconstpointer a, gconstpointer b)
 static GPtrArray *
 list_records(AmiStore *store, AmiIdKind kind, GError **error)
 {
-    g_autofree char *dirpath = g_build_filename(store->path, kind == AMI_ID_IMAGE ? "images"
-                                                                                 : "snapshots",
-                                                NULL);
+    g_autofree char *dirpath = g_build_filename(store->path, record_dir(kind), NULL);
     g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
     g_autoptr(GDir) dir = NULL;
@@ -410,6 +434,18 @@ GPtrArray *
 ami_store_list_snapshots(AmiStore *store, GError **error)
 {
     return list_records(store, AMI_ID_SNAPSHOT, error);
+}
+
+json_t *
+ami_store_load_key_pair(AmiStore *store, const char *key_pair_id, GError **error)
+{
+    return load_record(store, AMI_ID_KEY_PAIR, key_pair_id, "key pair", error);
+}
+
+GPtrArray *
+ami_store_list_key_pairs(AmiStore *store, GError **error)
+{
+    return list_records(store, AMI_ID_KEY_PAIR, error);
 }
 
 GPtrArray *

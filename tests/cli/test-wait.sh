@@ -44,6 +44,9 @@ contains "$ERR" "Max attempts exceeded. Previously accepted state: Matched expec
 same 255 volume-available VolumeAvailable describe-volumes InvalidVolume.NotFound
 [ "$ERR" = "ami-run: wait: Waiter VolumeAvailable failed: Max attempts exceeded" ] || fail "$ERR"
 same 0 volume-deleted VolumeDeleted describe-volumes InvalidVolume.NotFound --volume-ids vol-0123456789abcdef0
+run 0 create-key-pair --key-name waited-key
+same 0 key-pair-exists KeyPairExists describe-key-pairs InvalidKeyPair.NotFound --key-names waited-key
+same 255 key-pair-exists KeyPairExists describe-key-pairs InvalidKeyPair.NotFound --key-names nobody
 ok "retry acceptors wait to the limit and say what they last accepted; a success acceptor on an error succeeds"
 
 # The limit is AWS's delay × maxAttempts (image-exists: 15 s × 40), polled every 0.5 s.

@@ -30,7 +30,10 @@ def operation(**kwargs):
     if p.returncode != 2 or not message.startswith(prefix) or "does not exist" not in message:
         sys.stderr.write("oracle: %s failed: %s\n" % (verb, message))
         sys.exit(3)
-    return {"Error": {"Code": not_found, "Message": message[len(prefix):]},
+    message = message[len(prefix):]
+    if message.startswith(not_found + ": "):  # EC2's message does not repeat the code
+        message = message[len(not_found) + 2:]
+    return {"Error": {"Code": not_found, "Message": message},
             "ResponseMetadata": {"HTTPStatusCode": 400}}
 
 

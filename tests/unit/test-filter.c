@@ -87,6 +87,30 @@ test_filter_snapshot_names(void **state)
     assert_null(g);
 }
 
+/* describe-key-pairs' names (botocore DescribeKeyPairs), and none of an image's. */
+static void
+test_filter_key_pair_names(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    const char *args[] = {"Name=key-type,Values=ed25519", "Name=fingerprint,Values=ab*",
+                          "Name=tag:team,Values=a", NULL};
+    const char *image_only[] = {"Name=architecture,Values=x86_64", NULL};
+    g_autoptr(AmiFilters) f = ami_filters_parse(AMI_FILTER_KEY_PAIRS, args, &error);
+    g_autoptr(json_t) kp = parse_json("{\"KeyName\":\"k\",\"KeyPairId\":\"key-0123456789abcdef0\","
+                                      "\"KeyType\":\"ed25519\",\"KeyFingerprint\":\"abc=\","
+                                      "\"Tags\":[{\"Key\":\"team\",\"Value\":\"a\"}]}");
+    g_autoptr(json_t) rsa = parse_json("{\"KeyName\":\"k\",\"KeyType\":\"rsa\"}");
+    g_autoptr(AmiFilters) g = NULL;
+
+    (void)state;
+    assert_non_null(f);
+    assert_true(ami_filters_match(f, kp));
+    assert_false(ami_filters_match(f, rsa));
+    g = ami_filters_parse(AMI_FILTER_KEY_PAIRS, image_only, &error);
+    assert_null(g);
+    assert_non_null(strstr(error->message, "key-name"));
+}
+
 int
 main(void)
 {
@@ -94,6 +118,7 @@ main(void)
         cmocka_unit_test(test_filter_matches),
         cmocka_unit_test(test_filter_rejects_bad_syntax),
         cmocka_unit_test(test_filter_snapshot_names),
+        cmocka_unit_test(test_filter_key_pair_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

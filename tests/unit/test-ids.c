@@ -44,6 +44,12 @@ test_ids_format_is_prefix_and_17_hex(void **state)
     assert_string_equal(ami, "ami-0123456789abcdeff");
     assert_string_equal(vol, "vol-0123456789abcdeff");
     assert_string_equal(inst, "i-0123456789abcdeff");
+    {
+        g_autofree char *key = ami_id_format(AMI_ID_KEY_PAIR, bytes);
+
+        assert_string_equal(key, "key-0123456789abcdeff"); /* EC2's KeyPairId: key- + 17 hex */
+        assert_true(ami_id_is_valid(AMI_ID_KEY_PAIR, key));
+    }
     assert_true(ami_id_is_valid(AMI_ID_IMAGE, ami));
 }
 

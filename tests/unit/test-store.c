@@ -274,6 +274,57 @@ test_store_missing_and_corrupt_records(void **state)
     assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_CORRUPT));
 }
 
+/* Key pairs: stored and listed by id; a missing one is InvalidKeyPair.NotFound. */
+static void
+test_store_key_pairs_load_and_list(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiTxn) txn = ami_store_txn_new(f->store, &error);
+    g_autoptr(json_t) v = parse_json("{\"KeyPairId\": \"key-0123456789abcdef0\", \"KeyName\": \"k\"}");
+    g_autofree char *rel = ami_store_key_pair_rel("key-0123456789abcdef0");
+    g_autoptr(json_t) back = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+
+    assert_string_equal(rel, "key-pairs/key-0123456789abcdef0.json");
+    assert_null(ami_store_load_key_pair(f->store, "key-0123456789abcdef0", &error));
+    assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_NOT_FOUND));
+    assert_error_contains(error, "InvalidKeyPair.NotFound");
+    g_clear_error(&error);
+    assert_true(ami_txn_put_json(txn, rel, v, &error));
+    assert_true(ami_store_lock(f->store, &error));
+    assert_true(ami_txn_commit(txn, &error));
+    back = ami_store_load_key_pair(f->store, "key-0123456789abcdef0", &error);
+    assert_true(json_equal(back, v));
+    all = ami_store_list_key_pairs(f->store, &error);
+    assert_int_equal(all->len, 1);
+}
+
+/* A store made before key-pairs/ existed still commits (the directory is not fsync()ed). */
+static void
+test_store_without_key_pairs_dir_commits(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_build_filename(f->root, "key-pairs", NULL);
+    g_autoptr(AmiStore) old = NULL;
+    g_autoptr(AmiTxn) txn = NULL;
+    g_autoptr(json_t) v = parse_json("{\"ImageId\": \"ami-0123456789abcdef0\"}");
+    g_autoptr(GPtrArray) all = NULL;
+
+    assert_int_equal(rmdir(dir), 0);
+    old = ami_store_open(f->root, FALSE, &error);
+    assert_non_null(old);
+    txn = ami_store_txn_new(old, &error);
+    assert_true(ami_txn_put_json(txn, IMAGE_REL, v, &error));
+    assert_true(ami_store_lock(old, &error));
+    if (!ami_txn_commit(txn, &error))
+        fail_msg("commit without key-pairs/: %s", error->message);
+    all = ami_store_list_key_pairs(old, &error);
+    assert_non_null(all);
+    assert_int_equal(all->len, 0);
+}
+
 static void
 test_store_resolve_path_precedence(void **state)
 {
@@ -305,6 +356,8 @@ main(void)
         T(test_store_recovery_refuses_journal_source_never_staged),
         T(test_store_recovery_replay_skips_applied_rename),
         T(test_store_missing_and_corrupt_records),
+        T(test_store_key_pairs_load_and_list),
+        T(test_store_without_key_pairs_dir_commits),
         cmocka_unit_test(test_store_resolve_path_precedence),
     };
 #undef T
