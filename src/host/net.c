@@ -17,7 +17,7 @@
 #ifndef AMI_RUN_HAVE_SLIRP
 /* Built without libslirp-dev: the experimental network says so, nothing else changes. */
 AmiNet *
-ami_net_new(const AmiNetConfig *cfg, GError **error)
+ami_net_new(AmiNetConfig *cfg, GError **error)
 {
     ami_imds_context_free(cfg->imds);
     g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
@@ -582,7 +582,7 @@ listen_unix(const char *path, GError **error)
     memcpy(sa.sun_path, path, strlen(path) + 1);
     unlink(path); /* a leftover of a killed run; the directory is the instance's own */
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
-        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, AMI_NET_SOCKET_MODE) < 0 ||
         listen(fd, 16) < 0) {
         ami_error_set_errno(error, errno, path);
         if (fd >= 0)
@@ -598,8 +598,31 @@ in4(guint32 host_order)
     return (struct in_addr){.s_addr = htonl(host_order)};
 }
 
+/* Each forward listens on the host; an optional one may find its port taken. */
 static gboolean
-slirp_create(AmiNet *n, const AmiNetConfig *cfg, GError **error)
+add_forwards(AmiNet *n, AmiNetConfig *cfg, GError **error)
+{
+    for (guint i = 0; i < cfg->n_forwards; i++) {
+        AmiNetForward *f = &cfg->forwards[i];
+        g_autofree char *addr = ami_net_ipv4_to_string(f->host_addr);
+
+        f->ret_active = slirp_add_hostfwd(n->slirp, 0, in4(f->host_addr), f->host_port,
+                                          in4(cfg->layout.guest), f->guest_port) == 0;
+        if (!f->ret_active && !f->optional) {
+            g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
+                        "Cannot forward %s:%d to the guest's port %d: the host port is taken "
+                        "(another instance with the same address, or a host service)",
+                        addr, f->host_port, f->guest_port);
+            return FALSE;
+        }
+        if (!f->ret_active)
+            g_debug("net: %s:%d is taken, not forwarded, ignoring", addr, f->host_port);
+    }
+    return TRUE;
+}
+
+static gboolean
+slirp_create(AmiNet *n, AmiNetConfig *cfg, GError **error)
 {
     const AmiNetLayout *l = &cfg->layout;
     SlirpConfig sc = {
@@ -626,25 +649,21 @@ slirp_create(AmiNet *n, const AmiNetConfig *cfg, GError **error)
                     n->imds_socket_path);
         return FALSE;
     }
-    if (cfg->ssh_port && slirp_add_hostfwd(n->slirp, 0, in4(0x7f000001u), cfg->ssh_port,
-                                           in4(l->guest), 22) < 0) {
-        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
-                    "Cannot forward 127.0.0.1:%d to the guest's port 22 (is the port taken?)",
-                    cfg->ssh_port);
-        return FALSE;
-    }
-    return TRUE;
+    return add_forwards(n, cfg, error);
 }
 
 AmiNet *
-ami_net_new(const AmiNetConfig *cfg, GError **error)
+ami_net_new(AmiNetConfig *cfg, GError **error)
 {
     g_autoptr(AmiNet) n = g_new0(AmiNet, 1);
+    AmiNetPolicy policy;
 
     n->listen_fd = n->qemu_fd = n->imds_fd = n->wake[0] = n->wake[1] = -1;
     n->imds = cfg->imds;
     n->tokens = ami_imds_tokens_new();
-    n->rw = ami_net_rewrite_new(&cfg->layout);
+    policy = cfg->policy;
+    policy.no_imds = policy.no_imds || !cfg->imds || !cfg->imds_socket_path;
+    n->rw = ami_net_rewrite_new(&cfg->layout, &policy);
     n->socket_path = g_strdup(cfg->socket_path);
     n->hostname = g_strdup(cfg->hostname);
     n->domain = g_strdup(cfg->domain);
