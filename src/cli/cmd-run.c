@@ -261,9 +261,11 @@ parse_publish(char **items, GArray *out, GError **error)
         g_auto(GStrv) parts = g_strsplit(*i, ":", -1);
         guint64 host, guest;
 
-        if (g_strv_length(parts) != 2 || !g_ascii_string_to_unsigned(parts[0], 10, 1, 65535, &host, NULL) ||
+        if (g_strv_length(parts) != 2 ||
+            !g_ascii_string_to_unsigned(parts[0], 10, 1, 65535, &host, NULL) ||
             !g_ascii_string_to_unsigned(parts[1], 10, 1, 65535, &guest, NULL))
-            return ami_error_invalid(error, "--publish '%.40s' must be HOSTPORT:GUESTPORT (1-65535 each)", *i);
+            return ami_error_invalid(error, "--publish '%.40s' must be HOSTPORT:GUESTPORT "
+                                     "(1-65535 each)", *i);
         g_array_append_val(out, host);
         g_array_append_val(out, guest);
     }
@@ -280,7 +282,8 @@ resolve_network(const Cli *cli, const RunOpts *o, RunCtx *c, AmiPlanOptions *po,
 {
     gboolean builtin = g_strcmp0(g_getenv("AMI_RUN_NET"), "builtin") == 0 || o->connect;
 
-    n->region = ami_region_pick(cli->region, g_getenv("AWS_REGION"), g_getenv("AWS_DEFAULT_REGION"));
+    n->region = ami_region_pick(cli->region, g_getenv("AWS_REGION"),
+                                g_getenv("AWS_DEFAULT_REGION"));
     if (!ami_region_check(n->region, error))
         return FALSE;
     if (o->network && !ami_net_mode_from_string(o->network, &n->mode))
@@ -288,9 +291,11 @@ resolve_network(const Cli *cli, const RunOpts *o, RunCtx *c, AmiPlanOptions *po,
     if (o->metadata_source && !ami_metadata_source_from_string(o->metadata_source, &n->source))
         return ami_error_invalid(error, "--metadata-source must be both, imds or nocloud");
     n->publish = g_array_new(FALSE, FALSE, sizeof(guint64));
-    if (!parse_publish(o->publish, n->publish, error) ||
-        !(n->metadata_options = ami_metadata_options_parse(o->metadata_options,
-                                                           c->imds_v2 ? "required" : "optional", error)))
+    if (!parse_publish(o->publish, n->publish, error))
+        return FALSE;
+    n->metadata_options = ami_metadata_options_parse(o->metadata_options,
+                                                     c->imds_v2 ? "required" : "optional", error);
+    if (!n->metadata_options)
         return FALSE;
     po->nic = n->mode == AMI_NET_MODE_NONE ? AMI_NIC_NONE : builtin ? AMI_NIC_BUILTIN : AMI_NIC_OWN;
     if (po->nic != AMI_NIC_OWN && n->source == AMI_METADATA_IMDS)
@@ -322,7 +327,7 @@ forward_json(guint32 addr, guint64 host, guint64 guest, gboolean optional)
  * and, not as root, on the public address, and every --publish there.
  */
 static json_t *
-forwards_json(const RunOpts *o, const NetChoice *n, guint32 public_ip, int ssh_port)
+forwards_json(const NetChoice *n, guint32 public_ip, int ssh_port)
 {
     json_t *out = json_array();
 
@@ -336,13 +341,13 @@ forwards_json(const RunOpts *o, const NetChoice *n, guint32 public_ip, int ssh_p
     for (guint i = 0; i + 1 < n->publish->len; i += 2)
         json_array_append_new(out, forward_json(public_ip, g_array_index(n->publish, guint64, i),
                                                 g_array_index(n->publish, guint64, i + 1), FALSE));
-    (void)o;
     return out;
 }
 
 /* What the record says about the network (EC2's members, and AmiRun's for hosting it). */
 static gboolean
-record_network(const RunOpts *o, RunCtx *c, NetChoice *n, GBytes *user_data, GError **error)
+record_network(const RunOpts *o, RunCtx *c, const NetChoice *n, GBytes *user_data,
+               GError **error)
 {
     const AmiRunPlan *p = c->plan;
     g_autofree char *zone = ami_region_zone(n->region);
@@ -372,7 +377,7 @@ record_network(const RunOpts *o, RunCtx *c, NetChoice *n, GBytes *user_data, GEr
         facts.private_ip = layout.guest;
         json_object_update_new(c->instance_fields, ami_net_instance_fields(&facts));
         json_object_set_new(net, "PublicIp", json_string(pub));
-        json_object_set_new(net, "Forwards", forwards_json(o, n, facts.public_ip, p->ssh_port));
+        json_object_set_new(net, "Forwards", forwards_json(n, facts.public_ip, p->ssh_port));
     }
     return TRUE;
 }
