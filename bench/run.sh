@@ -31,7 +31,8 @@ snapfile=$AMI_RUN_STORE/snapshots/$snap
 
 # A detached instance lends the baselines what ami-run gives its guest: the seed ISO,
 # the domain XML and the libvirt root's qemu.conf and capabilities cache.
-"$BIN" run "$ami" --detach >"$WORK/d0.json"
+# Its NIC is QEMU's built-in one: the baselines have no ami-run to host the own network.
+AMI_RUN_NET=builtin "$BIN" run "$ami" --detach >"$WORK/d0.json"
 iid0=$(jq -r '.Instances[0].InstanceId' "$WORK/d0.json")
 idir0=$AMI_RUN_STORE/instances/$iid0
 root0=$("$BIN" describe-instances --instance-ids "$iid0" |
@@ -237,6 +238,9 @@ conv_m=$(printf '%s\n' "${conv[@]}" | median)
 same_m=$(printf '%s\n' "${same[@]}" | median)
 imp_m=$(printf '%s\n' "${imp[@]}" | median)
 
+say "7/7 boot on the own network vs QEMU's built-in user network (bench/own-network.sh)"
+net7=$(AMI="$ami" AMI_RUN="$BIN" ROUNDS="$ROUNDS" bench/own-network.sh)
+
 verdict() { # verdict VALUE GOAL (lower is better)
     if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo "met"; else echo "**missed**"; fi
 }
@@ -269,12 +273,14 @@ cloud kernel, busybox); "boot" is the time until its console prints \`$MARK\`.
 | 5b | raw QEMU: 4 guests (same devices) vs 1, time until every marker | $(fmt "$rfour_m") s | $(fmt "$rone_m") s | $(fmt "$r5b")× | – | |
 | 6 | \`import-snapshot\` of a 2 GiB sparse raw (256 MiB data) vs \`qemu-img convert -O qcow2\` | $(fmt "$imp_m") s | $(fmt "$conv_m") s | $(fmt "$r6")× | ≤ 1.2× | $(verdict "$r6" 1.2) |
 | 6b | the same import vs the same work by hand: convert, \`openssl dgst -sha256\`, \`sync FILE\` | $(fmt "$imp_m") s | $(fmt "$same_m") s | $(fmt "$r6b")× | – | |
+$(head -1 <<<"$net7")
 
 Raw samples (s): raw $(echo "${raw[@]}"); raw, same devices $(echo "${raws[@]}"); ami-run $(echo "${ami_t[@]}"); launch $(echo "${launch[@]}");
 1 GiB $(echo "${small[@]}"); 1 TiB $(echo "${big[@]}"); one $(echo "${one[@]}"); four $(echo "${four[@]}");
 raw one $(echo "${rone[@]}"); raw four $(echo "${rfour[@]}");
 convert $(echo "${conv[@]}"); convert+sha256+sync $(echo "${same[@]}"); import $(echo "${imp[@]}");
-RSS KiB $(echo "${rss[@]}"); virsh RSS KiB $(echo "${virsh_rss[@]}"); --version RSS KiB $floor.
+RSS KiB $(echo "${rss[@]}"); virsh RSS KiB $(echo "${virsh_rss[@]}"); --version RSS KiB $floor;
+$(tail -1 <<<"$net7").
 MD
 if [ -f "$OUT_MD" ] && grep -q '^## Notes' "$OUT_MD"; then
     sed -n '/^## Notes/,$p' "$OUT_MD" >>"$OUT_MD.new"

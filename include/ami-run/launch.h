@@ -37,6 +37,9 @@ typedef struct {
     const char *connect_uri; /* NULL: libvirt's embedded driver in a private root */
     const char *self_exe;    /* for the reaper and the supervisor */
     const char *now;         /* ISO-8601 launch time */
+    GBytes *user_data;       /* NULL: none; else kept as <instance dir>/user-data (0600) */
+    json_t *instance_fields; /* merged into the record: Placement, MetadataOptions, the NIC's */
+    json_t *amirun_fields;   /* merged into its AmiRun: Region, PublicKeys, Network */
 } AmiLaunchSpec;
 
 /**

@@ -59,8 +59,15 @@ const char *ami_net_verdict_to_string(AmiNetVerdict v);
  * come back from it, not from the resolver they were sent to). */
 typedef struct AmiNetRewrite AmiNetRewrite;
 
-/** ami_net_rewrite_new() - rewrite state for @layout (copied); free it. */
-AmiNetRewrite *ami_net_rewrite_new(const AmiNetLayout *layout);
+/* What the guest may reach besides the network's own services (run --network). */
+typedef struct {
+    gboolean isolated; /* only DHCP, the resolver, the IMDS and the router (forwarded ports) */
+    gboolean no_imds;  /* 169.254.169.254 is dropped too (--metadata-source nocloud) */
+} AmiNetPolicy;
+
+/** ami_net_rewrite_new() - rewrite state for @layout and @policy (both copied; @policy
+ * NULL: NAT with the IMDS); free it. */
+AmiNetRewrite *ami_net_rewrite_new(const AmiNetLayout *layout, const AmiNetPolicy *policy);
 void ami_net_rewrite_free(AmiNetRewrite *rw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiNetRewrite, ami_net_rewrite_free)
 
@@ -70,7 +77,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiNetRewrite, ami_net_rewrite_free)
  * else is dropped.  169.254.169.253: UDP/TCP port 53 becomes the resolver, all else
  * dropped.  The alias itself, the rest of 169.254.0.0/16 (a host's own link-local
  * services: its IMDS, ECS credentials), 127.0.0.0/8 and 0.0.0.0/8 (both the host's
- * loopback once libslirp connect()s them) are dropped.  ARP for the two
+ * loopback once libslirp connect()s them) are dropped.  Under an isolated policy, IPv4
+ * to anything but the router, the resolver's port 53, the IMDS and the DHCP broadcast
+ * is dropped too (no outbound NAT).  ARP for the two
  * service addresses is rewritten the same way.  Other frames pass untouched; frames
  * shorter than an Ethernet header, and IPv4 it cannot parse, are dropped.
  */

@@ -35,6 +35,17 @@ typedef enum {
     AMI_FIRMWARE_LAST
 } AmiFirmware;
 
+/* The instance's NIC: ami-run's own network (the default), QEMU's built-in user network
+ * (--connect, bench's AMI_RUN_NET=builtin), or none (--network none). */
+typedef enum {
+    AMI_NIC_OWN,
+    AMI_NIC_BUILTIN,
+    AMI_NIC_NONE,
+    AMI_NIC_LAST
+} AmiNic;
+
+const char *ami_nic_to_string(AmiNic v);
+
 typedef enum {
     AMI_ACCEL_AUTO,
     AMI_ACCEL_KVM,
@@ -97,12 +108,13 @@ typedef struct {
     AmiDiskBus disk_bus;
     gboolean disk_bus_from_type; /* not --disk-bus: Nitro types get NVMe, Xen types virtio */
     GPtrArray *disks;     /* AmiPlanDisk*, root first, then by device name */
-    char *seed_path;
+    char *seed_path;      /* NULL: no NoCloud seed (--metadata-source imds) */
     char *console_path;   /* every serial port appends here, so the log is in time order */
     gboolean pci_serial;  /* arm64: a pci-serial next to the PL011, Linux's ttyS0 */
     char *mac;
     int ssh_port;         /* 0: none */
-    char *net_socket;     /* EXPERIMENTAL own network: QEMU's -netdev stream socket; NULL: none */
+    AmiNic nic;
+    char *net_socket;     /* AMI_NIC_OWN: QEMU's -netdev stream socket, else NULL */
     char *key_name;       /* run --key-name: the record's KeyName; NULL: none */
     GPtrArray *notices;   /* char*: things the user should be told (skipped ephemerals…) */
 } AmiRunPlan;
@@ -134,7 +146,8 @@ typedef struct {
     gint64 ephemeral_gib;      /* 0: from the instance type */
     json_t *bdm_overrides;     /* run-instances --block-device-mappings, or NULL */
     int ssh_port;
-    gboolean own_network;      /* EXPERIMENTAL (AMI_RUN_NET=slirp): ami-run's libslirp, docs/network.md */
+    AmiNic nic;                /* AMI_NIC_OWN (0): ami-run's libslirp, docs/network.md */
+    gboolean no_seed;          /* --metadata-source imds: no NoCloud seed ISO */
     const char *key_name;      /* run --key-name (checked by the caller), or NULL */
     char **volume_ids;         /* ids to give the disks, in order; enough for every mapping */
     AmiSnapshotLookup lookup;

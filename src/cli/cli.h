@@ -22,6 +22,7 @@ typedef struct {
     char *store_path; /* --store, resolved */
     CliOutput output;
     const char *query; /* --query JMESPath, checked before the verb runs */
+    const char *region; /* --region (run: the instance's region), or NULL */
     gboolean progress; /* stderr is a terminal */
     json_t **capture;  /* set: cli_print() hands the result here instead (cmd-wait.c) */
 } Cli;

@@ -18,6 +18,8 @@
 #include "ami-run/ids.h"
 #include "ami-run/import.h"
 #include "ami-run/launch.h"
+#include "ami-run/netinfo.h"
+#include "ami-run/netrewrite.h"
 #include "ami-run/plan.h"
 #include "ami-run/seed.h"
 #include "ami-run/verdict.h"
@@ -28,7 +30,8 @@ typedef struct {
     char *image_id, *instance_type, *memory, *vcpus, *boot_mode, *accel, *disk_bus;
     char *ephemeral_size, *block_device_mappings, *user_data, *user_data_base64, *ssh_port;
     char *timeout, *until, *console, *connect, *hostname, *key_name;
-    char **ssh_keys, **success, **failure;
+    char *network, *metadata_source, *metadata_options;
+    char **ssh_keys, **success, **failure, **publish;
     int secure_boot, keep, detach, dry_run, strict;
 } RunOpts;
 
@@ -43,6 +46,10 @@ typedef struct {
     char **volume_ids;
     char **ssh_keys;  /* --key-name's public key first, then --ssh-public-key's */
     char *accel_note; /* why not KVM, told once the guest is about to start */
+    gboolean imds_v2; /* the image says ImdsSupport v2.0 */
+    GBytes *user_data;
+    json_t *instance_fields; /* record members: Placement, MetadataOptions, the NIC's */
+    json_t *amirun_fields;   /* AmiRun members: Region, PublicKeys, Network */
 } RunCtx;
 
 static void
@@ -56,6 +63,10 @@ run_ctx_clear(RunCtx *c)
     g_strfreev(c->volume_ids);
     g_strfreev(c->ssh_keys);
     g_free(c->accel_note);
+    json_decref(c->instance_fields);
+    if (c->user_data)
+        g_bytes_unref(c->user_data);
+    json_decref(c->amirun_fields);
 }
 
 static gboolean
@@ -217,6 +228,7 @@ load_image(const Cli *cli, RunCtx *c, const char *image_id, gboolean dry_run, GE
     ami_store_unlock(c->store);
     if (!json || !(c->image = ami_image_parse(json, error)))
         return FALSE;
+    c->imds_v2 = g_strcmp0(json_string_value(json_object_get(json, "ImdsSupport")), "v2.0") == 0;
     deprecation = json_string_value(json_object_get(json, "DeprecationTime"));
     if (deprecation && (when = ami_timestamp_parse(deprecation)) &&
         g_date_time_compare(when, now) <= 0)
@@ -256,6 +268,152 @@ resolve_key(const RunOpts *o, RunCtx *c, GError **error)
     return TRUE;
 }
 
+/* The network choices of one run (docs/network.md), checked before anything is made. */
+typedef struct {
+    AmiNetMode mode;
+    AmiMetadataSource source;
+    const char *region;
+    json_t *metadata_options;
+    GArray *publish; /* guint16 pairs: host, guest */
+} NetChoice;
+
+static void
+net_choice_clear(NetChoice *n)
+{
+    json_decref(n->metadata_options);
+    if (n->publish)
+        g_array_unref(n->publish);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(NetChoice, net_choice_clear)
+
+static gboolean
+parse_publish(char **items, GArray *out, GError **error)
+{
+    for (char **i = items; i && *i; i++) {
+        g_auto(GStrv) parts = g_strsplit(*i, ":", -1);
+        guint64 host, guest;
+
+        if (g_strv_length(parts) != 2 ||
+            !g_ascii_string_to_unsigned(parts[0], 10, 1, 65535, &host, NULL) ||
+            !g_ascii_string_to_unsigned(parts[1], 10, 1, 65535, &guest, NULL))
+            return ami_error_invalid(error, "--publish '%.40s' must be HOSTPORT:GUESTPORT "
+                                     "(1-65535 each)", *i);
+        g_array_append_val(out, host);
+        g_array_append_val(out, guest);
+    }
+    return TRUE;
+}
+
+/*
+ * The NIC: ami-run's own network, except with --connect (another libvirt's QEMU cannot
+ * reach our socket) and AMI_RUN_NET=builtin (bench: QEMU's built-in -netdev user).
+ */
+static gboolean
+resolve_network(const Cli *cli, const RunOpts *o, RunCtx *c, AmiPlanOptions *po, NetChoice *n,
+                GError **error)
+{
+    gboolean builtin = g_strcmp0(g_getenv("AMI_RUN_NET"), "builtin") == 0 || o->connect;
+
+    n->region = ami_region_pick(cli->region, g_getenv("AWS_REGION"),
+                                g_getenv("AWS_DEFAULT_REGION"));
+    if (!ami_region_check(n->region, error))
+        return FALSE;
+    if (o->network && !ami_net_mode_from_string(o->network, &n->mode))
+        return ami_error_invalid(error, "--network must be nat, isolated or none");
+    if (o->metadata_source && !ami_metadata_source_from_string(o->metadata_source, &n->source))
+        return ami_error_invalid(error, "--metadata-source must be both, imds or nocloud");
+    n->publish = g_array_new(FALSE, FALSE, sizeof(guint64));
+    if (!parse_publish(o->publish, n->publish, error))
+        return FALSE;
+    n->metadata_options = ami_metadata_options_parse(o->metadata_options,
+                                                     c->imds_v2 ? "required" : "optional", error);
+    if (!n->metadata_options)
+        return FALSE;
+    po->nic = n->mode == AMI_NET_MODE_NONE ? AMI_NIC_NONE : builtin ? AMI_NIC_BUILTIN : AMI_NIC_OWN;
+    if (po->nic != AMI_NIC_OWN && n->source == AMI_METADATA_IMDS)
+        return ami_error_invalid(error, "--metadata-source imds needs ami-run's own network (not "
+                                 "with --network none or --connect)");
+    if (po->nic != AMI_NIC_OWN && (n->publish->len || n->mode == AMI_NET_MODE_ISOLATED))
+        return ami_error_invalid(error, "--publish and --network isolated need ami-run's own "
+                                 "network (not with --network none or --connect)");
+    if (po->nic == AMI_NIC_NONE && po->ssh_port)
+        return ami_error_invalid(error, "--ssh-port needs a network (not with --network none)");
+    if (o->connect)
+        cli_notice(cli, "no IMDS with --connect; NoCloud only");
+    po->no_seed = n->source == AMI_METADATA_IMDS;
+    return TRUE;
+}
+
+static json_t *
+forward_json(guint32 addr, guint64 host, guint64 guest, gboolean optional)
+{
+    g_autofree char *ip = ami_net_ipv4_to_string(addr);
+
+    return json_pack("{s:s, s:I, s:I, s:b}", "HostIp", ip, "HostPort", (json_int_t)host,
+                     "GuestPort", (json_int_t)guest, "Optional", optional);
+}
+
+/*
+ * Where the host reaches the guest: its PublicIpAddress (127.100.X.Y) port 22 when we
+ * are root (tolerated when a host service has it), --ssh-port on 127.0.0.1 (as before)
+ * and, not as root, on the public address, and every --publish there.
+ */
+static json_t *
+forwards_json(const NetChoice *n, guint32 public_ip, int ssh_port)
+{
+    json_t *out = json_array();
+
+    if (getuid() == 0)
+        json_array_append_new(out, forward_json(public_ip, 22, 22, TRUE));
+    if (ssh_port) {
+        json_array_append_new(out, forward_json(0x7f000001u, (guint64)ssh_port, 22, FALSE));
+        if (getuid() != 0)
+            json_array_append_new(out, forward_json(public_ip, (guint64)ssh_port, 22, FALSE));
+    }
+    for (guint i = 0; i + 1 < n->publish->len; i += 2)
+        json_array_append_new(out, forward_json(public_ip, g_array_index(n->publish, guint64, i),
+                                                g_array_index(n->publish, guint64, i + 1), FALSE));
+    return out;
+}
+
+/* What the record says about the network (EC2's members, and AmiRun's for hosting it). */
+static gboolean
+record_network(RunCtx *c, const NetChoice *n, GBytes *user_data,
+               GError **error)
+{
+    const AmiRunPlan *p = c->plan;
+    g_autofree char *zone = ami_region_zone(n->region);
+    json_t *keys = json_array();
+    json_t *net = json_pack("{s:s, s:s, s:s}", "Mode", ami_net_mode_to_string(n->mode), "Nic",
+                            ami_nic_to_string(p->nic), "MetadataSource",
+                            ami_metadata_source_to_string(n->source));
+
+    (void)error;
+    for (char **k = c->ssh_keys; k && *k; k++)
+        json_array_append_new(keys, json_string(*k));
+    c->user_data = user_data ? g_bytes_ref(user_data) : NULL;
+    c->instance_fields = json_pack("{s:{s:s, s:s, s:s}, s:O}", "Placement", "AvailabilityZone",
+                                   zone, "GroupName", "", "Tenancy", "default", "MetadataOptions",
+                                   n->metadata_options);
+    c->amirun_fields = json_pack("{s:s, s:o, s:o}", "Region", n->region, "PublicKeys", keys,
+                                 "Network", net);
+    if (p->ssh_port)
+        json_object_set_new(net, "SshPort", json_integer(p->ssh_port));
+    if (p->nic == AMI_NIC_OWN) {
+        AmiNetLayout layout;
+        AmiNetFacts facts = {.instance_id = p->instance_id, .mac = p->mac, .region = n->region,
+                             .public_ip = ami_net_public_ip_for(p->instance_id)};
+        g_autofree char *pub = ami_net_ipv4_to_string(facts.public_ip);
+
+        ami_net_layout_for(p->instance_id, &layout);
+        facts.private_ip = layout.guest;
+        json_object_update_new(c->instance_fields, ami_net_instance_fields(&facts));
+        json_object_set_new(net, "PublicIp", json_string(pub));
+        json_object_set_new(net, "Forwards", forwards_json(n, facts.public_ip, p->ssh_port));
+    }
+    return TRUE;
+}
+
 static gboolean
 resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
 {
@@ -269,6 +427,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     guint64 vcpus = 0, memory = 0, ephemeral = 0, ssh_port = 0, timeout = 600;
     AmiPlanOptions po = {0};
     AmiVerdictOptions vo = {0};
+    g_auto(NetChoice) net = {0};
     AmiAccel accel = AMI_ACCEL_AUTO;
     int resolved = AMI_ACCEL_TCG;
 
@@ -333,13 +492,14 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     po.ephemeral_gib = (gint64)ephemeral;
     po.bdm_overrides = overrides;
     po.ssh_port = (int)ssh_port;
-    /* EXPERIMENTAL, off by default: ami-run's own libslirp network (docs/network.md). */
-    po.own_network = g_strcmp0(g_getenv("AMI_RUN_NET"), "slirp") == 0;
     po.key_name = o->key_name;
+    if (!resolve_network(cli, o, c, &po, &net, error))
+        return FALSE;
     po.volume_ids = c->volume_ids;
     po.lookup = snapshot_lookup;
     po.lookup_data = c->store;
-    if (!(c->plan = ami_plan_build(c->image, &po, error)))
+    if (!(c->plan = ami_plan_build(c->image, &po, error)) ||
+        !record_network(c, &net, user_data, error))
         return FALSE;
     for (guint i = 0; c->plan->notices && i < c->plan->notices->len; i++)
         cli_notice(cli, "%s", (const char *)c->plan->notices->pdata[i]);
@@ -381,6 +541,9 @@ dry_run(const Cli *cli, RunCtx *c, GError **error)
 
         /* What the seed's meta-data will say (instance id, hostname, public keys). */
         json_object_set_new(j, "SeedMetaData", json_string(c->seed->meta_data));
+        /* What the record will say about the network, IMDS and placement. */
+        json_object_set(j, "Instance", c->instance_fields);
+        json_object_set(j, "AmiRun", c->amirun_fields);
         cli_print(cli, j);
     }
     return TRUE;
@@ -612,7 +775,9 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     g_autofree char *now = ami_now_iso8601();
     g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
     AmiLaunchSpec spec = {.store = c->store, .plan = c->plan, .image = c->image, .seed = c->seed,
-                          .connect_uri = o->connect, .self_exe = self, .now = now};
+                          .connect_uri = o->connect, .self_exe = self, .now = now,
+                          .user_data = c->user_data, .instance_fields = c->instance_fields,
+                          .amirun_fields = c->amirun_fields};
     g_autoptr(json_t) verdict = NULL;
     AmiLaunch *launch;
     AmiOutcome outcome;
@@ -670,7 +835,11 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"ssh-public-key", ARG_LIST, &o.ssh_keys, "KEY", "public keys for the seed's meta-data"},
         {"key-name", ARG_STRING, &o.key_name, "NAME", "a key pair (create-key-pair): its public key goes to the guest"},
         {"hostname", ARG_STRING, &o.hostname, "NAME", "local-hostname (default: the instance id)"},
-        {"ssh-port", ARG_STRING, &o.ssh_port, "PORT", "forward 127.0.0.1:PORT to the guest's port 22"},
+        {"ssh-port", ARG_STRING, &o.ssh_port, "PORT", "forward 127.0.0.1:PORT (and, not as root, PublicIpAddress:PORT) to the guest's port 22"},
+        {"publish", ARG_LIST, &o.publish, "HOST:GUEST", "forward PublicIpAddress:HOST to the guest's TCP port GUEST"},
+        {"network", ARG_STRING, &o.network, "nat|isolated|none", "outbound NAT (default), only IMDS/DNS/forwarded ports, or no NIC"},
+        {"metadata-source", ARG_STRING, &o.metadata_source, "both|imds|nocloud", "serve the IMDS, the NoCloud seed, or both (default)"},
+        {"metadata-options", ARG_STRING, &o.metadata_options, "K=V,…|JSON", "HttpTokens, HttpEndpoint, InstanceMetadataTags, HttpPutResponseHopLimit"},
         {"timeout", ARG_STRING, &o.timeout, "SECONDS", "give up after this long (default 600; exit 3)"},
         {"until", ARG_STRING, &o.until, "WHAT", "success rule: login, cloud-init or shutdown"},
         {"success", ARG_LIST, &o.success, "REGEX", "success markers (replace the default ones)"},

@@ -30,7 +30,8 @@ static const char *const output_names[CLI_OUTPUT_LAST] = {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "Usage: ami-run [--store DIR] [--output json|table|text] [--query JMESPATH] VERB [OPTIONS]\n\n"
+    fprintf(f, "Usage: ami-run [--store DIR] [--output json|table|text] [--query JMESPATH] "
+               "[--region REGION] VERB [OPTIONS]\n\n"
                "Boot real Amazon Machine Images on this machine.\n\nVerbs:\n");
     for (const Verb *v = verbs; v->name; v++)
         fprintf(f, "  %-28s %s\n", v->name, v->help);
@@ -65,14 +66,14 @@ take_globals(Cli *cli, int *argc, char **argv, GError **error)
         const char *value = NULL;
 
         if (strcmp(a, "--store") == 0 || strcmp(a, "--output") == 0 ||
-            strcmp(a, "--query") == 0) {
+            strcmp(a, "--query") == 0 || strcmp(a, "--region") == 0) {
             if (i + 1 >= *argc) {
                 g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "%s needs a value", a);
                 return FALSE;
             }
             value = argv[++i];
         } else if (g_str_has_prefix(a, "--store=") || g_str_has_prefix(a, "--output=") ||
-                   g_str_has_prefix(a, "--query=")) {
+                   g_str_has_prefix(a, "--query=") || g_str_has_prefix(a, "--region=")) {
             value = strchr(a, '=') + 1;
         } else if (strcmp(a, "--debug") == 0) {
             g_setenv("G_MESSAGES_DEBUG", "ami-run", TRUE);
@@ -85,6 +86,8 @@ take_globals(Cli *cli, int *argc, char **argv, GError **error)
             store = value;
         else if (g_str_has_prefix(a, "--query"))
             cli->query = value;
+        else if (g_str_has_prefix(a, "--region"))
+            cli->region = value;
         else if (!parse_output(value, &cli->output)) {
             g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                         "--output '%s' is not one of json, table, text", value);

@@ -161,6 +161,8 @@ render_disks(GString *x, const AmiRunPlan *p)
 static void
 render_seed(GString *x, const AmiRunPlan *p)
 {
+    if (!p->seed_path)
+        return; /* --metadata-source imds */
     g_string_append(x, "    <controller type='scsi' index='0' model='virtio-scsi'/>\n");
     X(x, "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n"
          "      <source file='%s'/>\n      <target dev='sdz' bus='scsi'/>\n      <readonly/>\n"
@@ -171,8 +173,8 @@ render_seed(GString *x, const AmiRunPlan *p)
 static void
 render_network(GString *x, const AmiRunPlan *p)
 {
-    if (p->ssh_port || p->net_socket)
-        return; /* slirp with hostfwd, or a stream netdev, through qemu:commandline: libvirt
+    if (p->nic != AMI_NIC_BUILTIN || p->ssh_port)
+        return; /* none, or slirp with hostfwd, or a stream netdev, through qemu:commandline: libvirt
                  * 9.0 has no portForward for the user backend, and no stream backend */
     /* No option ROM: EC2 never network-boots, and iPXE costs SeaBIOS seconds under TCG. */
     X(x, "    <interface type='user'>\n      <mac address='%s'/>\n      <model type='virtio'/>\n"
@@ -221,7 +223,8 @@ qemu_arg(GString *x, const char *value)
 static gboolean
 needs_qemu_args(const AmiRunPlan *p)
 {
-    return p->disk_bus == AMI_BUS_NVME || p->ssh_port || p->net_socket;
+    return p->disk_bus == AMI_BUS_NVME || p->net_socket ||
+           (p->nic == AMI_NIC_BUILTIN && p->ssh_port);
 }
 
 /* What this libvirt cannot express: NVMe disks (libvirt < 11), slirp hostfwd, stream netdevs. */
@@ -252,7 +255,7 @@ render_qemu_args(GString *x, const AmiRunPlan *p)
         qemu_arg(x, "-device");
         qemu_arg(x, dev);
     }
-    if (p->ssh_port || p->net_socket) {
+    if (p->net_socket || (p->nic == AMI_NIC_BUILTIN && p->ssh_port)) {
         g_autofree char *path = p->net_socket ? qemu_opt_escape(p->net_socket) : NULL;
         /* Our own libslirp listens there (host/net.c): QEMU connects, and keeps its seccomp
          * sandbox, which a -netdev user guestfwd=...-cmd: would need lifted. */
@@ -279,7 +282,8 @@ ami_domain_xml_render(const AmiRunPlan *p, GError **error)
 {
     g_autoptr(GString) x = g_string_new(NULL);
 
-    if (!p->instance_id || !p->uuid || !p->mac || !p->console_path || !p->seed_path) {
+    if (!p->instance_id || !p->uuid || !p->mac || !p->console_path ||
+        (p->nic == AMI_NIC_OWN && !p->net_socket)) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "the plan is not fully resolved");
         return NULL;
     }

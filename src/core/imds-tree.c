@@ -10,6 +10,7 @@
 #include "ami-run/ami.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
+#include "ami-run/netinfo.h"
 #include "ami-run/seed.h"
 #include "imds-tree.h"
 
@@ -193,7 +194,7 @@ derive_hostname(const char *prefix, const guint ip[4], const char *region, gbool
         domain = east1 ? g_strdup("compute-1.amazonaws.com")
                        : g_strdup_printf("%s.compute.amazonaws.com", region);
     else
-        domain = east1 ? g_strdup("ec2.internal") : g_strdup_printf("%s.compute.internal", region);
+        domain = ami_region_dhcp_domain(region); /* the same as the DHCP lease's */
     return g_strdup_printf("%s-%u-%u-%u-%u.%s", prefix, ip[0], ip[1], ip[2], ip[3], domain);
 }
 
@@ -372,7 +373,7 @@ add_block_devices(ImdsNode *md, const AmiImdsSpec *spec, const Facts *f)
 static char *
 derived_id(const char *given, const char *prefix, const Facts *f)
 {
-    return given ? g_strdup(given) : g_strconcat(prefix, f->hex, NULL);
+    return given ? g_strdup(given) : ami_net_derived_id(prefix, f->instance_id);
 }
 
 /* network/interfaces/macs/<mac>/: the one NIC, device 0 on network card 0. */

@@ -31,6 +31,7 @@ typedef struct {
 
 struct AmiNetRewrite {
     AmiNetLayout layout;
+    AmiNetPolicy policy;
     Flow flows[FLOWS_MAX];
     guint next_flow;
     guint arp_dns_pending; /* ARP requests for .253 that slirp has yet to answer */
@@ -137,11 +138,13 @@ ami_net_verdict_to_string(AmiNetVerdict v)
 }
 
 AmiNetRewrite *
-ami_net_rewrite_new(const AmiNetLayout *layout)
+ami_net_rewrite_new(const AmiNetLayout *layout, const AmiNetPolicy *policy)
 {
     AmiNetRewrite *rw = g_new0(AmiNetRewrite, 1);
 
     rw->layout = *layout;
+    if (policy)
+        rw->policy = *policy;
     return rw;
 }
 
@@ -249,6 +252,24 @@ is_dns(const Ip4 *p)
     return p->l4 && (p->proto == PROTO_UDP || p->proto == PROTO_TCP);
 }
 
+/*
+ * run --network isolated: no outbound NAT.  What stays is the network's own: DHCP (the
+ * broadcast, and unicast renewals to the router), DNS to the resolver (which libslirp
+ * forwards to the host's), and the router itself, which is where forwarded ports'
+ * connections come from (libslirp shows a host loopback peer as its vhost address,
+ * sotranslate_accept()); the router's other ports are the host's loopback, which
+ * disable_host_loopback refuses.  The IMDS was rewritten to its alias before this.
+ */
+static AmiNetVerdict
+isolated_verdict(const AmiNetLayout *l, const Ip4 *p, guint32 dst)
+{
+    if (dst == l->router || dst == 0xffffffffu)
+        return AMI_NET_PASS;
+    if (dst == l->resolver && p->whole && is_dns(p) && l4_dport(p) == PORT_DNS)
+        return AMI_NET_PASS;
+    return AMI_NET_DROP;
+}
+
 static AmiNetVerdict
 ip4_from_guest(AmiNetRewrite *rw, Ip4 *p)
 {
@@ -256,7 +277,7 @@ ip4_from_guest(AmiNetRewrite *rw, Ip4 *p)
     guint32 dst = get32(p->ip + 16), src = get32(p->ip + 12);
 
     if (dst == AMI_NET_IMDS_ADDR) {
-        if (!p->whole || p->proto != PROTO_TCP || !p->l4 || l4_dport(p) != PORT_HTTP)
+        if (rw->policy.no_imds || !p->whole || p->proto != PROTO_TCP || !p->l4 || l4_dport(p) != PORT_HTTP)
             return AMI_NET_DROP;
         ip4_set_addr(p, 16, l->imds_alias);
         return AMI_NET_PASS;
@@ -280,7 +301,7 @@ ip4_from_guest(AmiNetRewrite *rw, Ip4 *p)
     if (dst == l->imds_alias || (dst & 0xffff0000u) == LINK_LOCAL_NET ||
         (dst & 0xff000000u) == LOOPBACK_NET || (dst & 0xff000000u) == 0)
         return AMI_NET_DROP;
-    return AMI_NET_PASS;
+    return rw->policy.isolated ? isolated_verdict(l, p, dst) : AMI_NET_PASS;
 }
 
 static AmiNetVerdict

@@ -14,6 +14,13 @@ static const char *const disk_kinds[] = {"overlay", "blank", "ephemeral", NULL};
 static const char *const disk_buses[] = {"virtio", "nvme", "sata", NULL};
 static const char *const firmwares[] = {"bios", "uefi", NULL};
 static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+static const char *const nics[] = {"own", "builtin", "none", NULL};
+
+const char *
+ami_nic_to_string(AmiNic v)
+{
+    return v < AMI_NIC_LAST ? nics[v] : NULL;
+}
 
 const char *
 ami_disk_kind_to_string(AmiDiskKind v)
@@ -493,9 +500,11 @@ ami_plan_build(const AmiImage *image, const AmiPlanOptions *opts, GError **error
     plan->accel = opts->accel;
     plan->ssh_port = opts->ssh_port;
     plan->key_name = g_strdup(opts->key_name);
-    if (opts->own_network)
+    plan->nic = opts->nic;
+    if (opts->nic == AMI_NIC_OWN)
         plan->net_socket = g_strdup_printf("%s/net.sock", opts->instance_dir);
-    plan->seed_path = g_strdup_printf("%s/seed.iso", opts->instance_dir);
+    if (!opts->no_seed)
+        plan->seed_path = g_strdup_printf("%s/seed.iso", opts->instance_dir);
     plan->console_path = g_strdup_printf("%s/console.log", opts->instance_dir);
     plan->pci_serial = plan->arch == AMI_ARCH_ARM64;
     if (plan->firmware == AMI_FIRMWARE_UEFI)
@@ -558,14 +567,16 @@ ami_plan_to_json(const AmiRunPlan *plan)
         }
         json_array_append_new(disks, j);
     }
-    out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:i, s:I, s:s, s:o, s:s, s:s}",
+    out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:i, s:I, s:s, s:o, s:s*, s:s, "
+                    "s:s}",
                     "InstanceId", plan->instance_id, "ImageId", plan->image_id, "InstanceType",
                     plan->instance_type, "Architecture", ami_arch_to_string(plan->arch),
                     "Machine", plan->machine, "Firmware", ami_firmware_to_string(plan->firmware),
                     "SecureBoot", plan->secure_boot, "Tpm", plan->tpm, "Accelerator",
                     ami_accel_to_string(plan->accel), "VCpus", (int)plan->vcpus, "MemoryMiB",
                     (json_int_t)plan->memory_mib, "DiskBus", ami_disk_bus_to_string(plan->disk_bus),
-                    "Disks", disks, "Seed", plan->seed_path, "Console", plan->console_path);
+                    "Disks", disks, "Seed", plan->seed_path, "Console", plan->console_path,
+                    "Nic", ami_nic_to_string(plan->nic));
     json_object_set_new(out, "Platform", json_string(plan->nitro ? "nitro" : "xen"));
     json_object_set_new(out, "DiskBusFrom", json_string(plan->disk_bus_from_type ? "instance-type"
                                                                                  : "--disk-bus"));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -17,6 +18,7 @@
 #include "ami-run/ids.h"
 #include "ami-run/launch.h"
 #include "ami-run/net.h"
+#include "ami-run/netinfo.h"
 
 /*
  * Everything an instance needs after it was prepared lives in its record (AmiRun.*), so
@@ -31,7 +33,7 @@ struct AmiLaunch {
     char *self_exe;
     AmiHypervisor *hv;
     AmiReaper *reaper;
-    AmiNet *net;        /* EXPERIMENTAL own network, or NULL */
+    AmiNet *net;        /* the own network (AmiRun.Network.Socket), or NULL */
     int console_fd;
 };
 
@@ -145,10 +147,18 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
     json_object_set_new(json_object_get(r, "AmiRun"), "Smbios", ami_plan_smbios_to_json(p));
     if (p->key_name) /* run --key-name: describe-instances' KeyName, IMDS public-keys/0 */
         json_object_set_new(r, "KeyName", json_string(p->key_name));
-    if (p->net_socket) /* what a supervisor needs to host the network again */
-        json_object_set_new(json_object_get(r, "AmiRun"), "Network",
-                            json_pack("{s:s, s:s, s:i}", "Socket", p->net_socket, "Mac", p->mac,
-                                      "SshPort", p->ssh_port));
+    if (spec->instance_fields)
+        json_object_update(r, spec->instance_fields);
+    if (spec->amirun_fields)
+        json_object_update(json_object_get(r, "AmiRun"), spec->amirun_fields);
+    if (p->net_socket) { /* what a supervisor needs to host the network again */
+        json_t *net = json_object_get(json_object_get(r, "AmiRun"), "Network");
+
+        if (!net)
+            json_object_set_new(json_object_get(r, "AmiRun"), "Network", net = json_object());
+        json_object_set_new(net, "Socket", json_string(p->net_socket));
+        json_object_set_new(net, "Mac", json_string(p->mac));
+    }
     return r;
 }
 
@@ -265,6 +275,20 @@ launch_new(AmiStore *store, const char *instance_id, const char *self_exe)
     return l;
 }
 
+/* The user data as given, for the IMDS (byte-exact), whoever hosts the guest later. */
+static gboolean
+save_user_data(AmiLaunch *l, GBytes *user_data, GError **error)
+{
+    g_autofree char *path = g_build_filename(l->dir, "user-data", NULL);
+    gsize len = 0;
+    const char *data = user_data ? g_bytes_get_data(user_data, &len) : NULL;
+
+    if (!user_data)
+        return TRUE;
+    return g_file_set_contents_full(path, data ? data : "", (gssize)len,
+                                    G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
 static gboolean
 make_instance_dir(AmiLaunch *l, const AmiLaunchSpec *spec, GError **error)
 {
@@ -274,8 +298,8 @@ make_instance_dir(AmiLaunch *l, const AmiLaunchSpec *spec, GError **error)
         return ami_error_set_errno(error, errno, parent);
     if (mkdir(l->dir, 0700) < 0)
         return ami_error_set_errno(error, errno, l->dir);
-    if (!save_record(l, error)) { /* e.g. no space: leave nothing behind */
-        ami_remove_tree(l->dir);
+    if (!save_record(l, error) || !save_user_data(l, spec->user_data, error)) {
+        ami_remove_tree(l->dir); /* e.g. no space: leave nothing behind */
         return FALSE;
     }
     return TRUE;
@@ -308,7 +332,7 @@ ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
         if (!create_disk(p->disks->pdata[i], error))
             goto cleanup;
     }
-    if (!ami_seed_iso_write(spec->seed, p->seed_path, error) ||
+    if ((p->seed_path && !ami_seed_iso_write(spec->seed, p->seed_path, error)) ||
         !g_file_set_contents_full(xml_path, xml, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         goto cleanup;
     return l;
@@ -385,35 +409,131 @@ watch_pid_file(AmiLaunch *l, GError **error)
     return ami_reaper_watch_pid_file(l->reaper, pid_file, id, error) && save_record(l, error);
 }
 
-/*
- * EXPERIMENTAL (AMI_RUN_NET=slirp, docs/network.md): the instance's IMDS.  The region is
- * fixed for the spike; us-east-1 names hosts ip-A-B-C-D.ec2.internal.
- */
-#define NET_REGION "us-east-1"
-#define NET_DOMAIN "ec2.internal"
+/* The VPC this network looks like (netrewrite.h's layout): a default VPC's first subnet. */
 #define NET_SUBNET "172.31.0.0/20"
 #define NET_VPC "172.31.0.0/16"
+
+static const char *
+record_region(AmiLaunch *l)
+{
+    const char *region = amirun_str(l->record, "Region");
+
+    return region ? region : AMI_REGION_DEFAULT;
+}
+
+/* The user data kept by ami_launch_prepare(), or NULL when none was given. */
+static GBytes *
+load_user_data(AmiLaunch *l)
+{
+    g_autofree char *path = g_build_filename(l->dir, "user-data", NULL);
+    char *data = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &data, &len, NULL))
+        return NULL;
+    return g_bytes_new_take(data, len);
+}
+
+/*
+ * AmiRun.PublicKeys as IMDS public-keys/N: the first is named by the record's KeyName
+ * (run --key-name) when there is one, the others ami-run-N (docs/network.md).
+ */
+static AmiImdsPublicKey *
+record_public_keys(AmiLaunch *l, GPtrArray *names, gsize *ret_n)
+{
+    json_t *keys = json_object_get(amirun(l), "PublicKeys");
+    const char *key_name = json_string_value(json_object_get(l->record, "KeyName"));
+    AmiImdsPublicKey *out = g_new0(AmiImdsPublicKey, json_array_size(keys) + 1);
+    gsize n = 0, i;
+    json_t *k;
+
+    json_array_foreach(keys, i, k) {
+        if (!json_is_string(k))
+            continue;
+        if (n == 0 && key_name) {
+            out[n].name = key_name;
+        } else {
+            g_ptr_array_add(names, g_strdup_printf("ami-run-%" G_GSIZE_FORMAT, n));
+            out[n].name = names->pdata[names->len - 1];
+        }
+        out[n++].openssh_key = json_string_value(k);
+    }
+    *ret_n = n;
+    return out;
+}
 
 static AmiImdsContext *
 net_imds_context(AmiLaunch *l, const char *ip, const char *mac, GError **error)
 {
     const char *image_id = json_string_value(json_object_get(l->record, "ImageId"));
+    const char *zone = json_string_value(json_object_get(json_object_get(l->record, "Placement"),
+                                                         "AvailabilityZone"));
+    g_autofree char *default_zone = ami_region_zone(record_region(l));
     g_autoptr(json_t) image = ami_store_load_image(l->store, image_id, NULL);
+    g_autoptr(GBytes) user_data = load_user_data(l);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autofree AmiImdsPublicKey *keys = NULL;
+    const char *public_ip = json_string_value(json_object_get(json_object_get(amirun(l), "Network"),
+                                                              "PublicIp"));
     guint8 secret[32];
     g_autoptr(GBytes) key = NULL;
     AmiImdsSpec spec = {
-        .instance = l->record, .region = NET_REGION, .availability_zone = NET_REGION "a",
-        .net = {.private_ipv4 = ip, .mac = mac, .subnet_cidr = NET_SUBNET, .vpc_cidr = NET_VPC},
+        .instance = l->record, .region = record_region(l), .user_data = user_data,
+        .availability_zone = zone ? zone : default_zone,
+        .net = {.private_ipv4 = ip, .mac = mac, .subnet_cidr = NET_SUBNET, .vpc_cidr = NET_VPC,
+                .public_ipv4 = public_ip},
     };
 
     if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
         ami_error_set_errno(error, errno, "getrandom");
         return NULL;
     }
+    keys = record_public_keys(l, names, &spec.n_public_keys);
+    spec.public_keys = keys;
     key = g_bytes_new(secret, sizeof(secret));
     spec.token_secret = key;
     spec.image = image ? image : (image = json_object()); /* deregistered since: no image facts */
     return ami_imds_context_new(&spec, error);
+}
+
+/* AmiRun.Network.Forwards: [{HostIp, HostPort, GuestPort, Optional}] (cmd-run.c). */
+static AmiNetForward *
+record_forwards(json_t *net, guint *ret_n)
+{
+    json_t *list = json_object_get(net, "Forwards");
+    AmiNetForward *out = g_new0(AmiNetForward, json_array_size(list) + 1);
+    guint n = 0;
+    gsize i;
+    json_t *f;
+
+    json_array_foreach(list, i, f) {
+        struct in_addr a;
+        const char *ip = json_string_value(json_object_get(f, "HostIp"));
+
+        if (!ip || inet_pton(AF_INET, ip, &a) != 1)
+            continue;
+        out[n].host_addr = ntohl(a.s_addr);
+        out[n].host_port = (int)json_integer_value(json_object_get(f, "HostPort"));
+        out[n].guest_port = (int)json_integer_value(json_object_get(f, "GuestPort"));
+        out[n++].optional = json_is_true(json_object_get(f, "Optional"));
+    }
+    *ret_n = n;
+    return out;
+}
+
+/* Which forwards listen now (a taken optional port does not), for describe and tests. */
+static void
+record_forwards_active(json_t *net, const AmiNetForward *fw, guint n)
+{
+    json_t *list = json_object_get(net, "Forwards");
+    guint j = 0;
+    gsize i;
+    json_t *f;
+
+    json_array_foreach(list, i, f) {
+        if (json_string_value(json_object_get(f, "HostIp")) && j < n)
+            json_object_set_new(f, "Active", json_boolean(fw[j++].ret_active));
+    }
 }
 
 /* Before libvirt starts QEMU: its -netdev stream connects once, at start (QEMU 7.2). */
@@ -423,10 +543,13 @@ net_start(AmiLaunch *l, GError **error)
     json_t *net = json_object_get(amirun(l), "Network");
     const char *sock = json_string_value(json_object_get(net, "Socket"));
     const char *mac = json_string_value(json_object_get(net, "Mac"));
+    const char *source = json_string_value(json_object_get(net, "MetadataSource"));
     g_autofree char *imds_sock = g_build_filename(l->dir, "imds.sock", NULL);
     g_autofree char *ip = NULL, *host = NULL;
-    AmiNetConfig cfg = {.socket_path = sock, .imds_socket_path = imds_sock, .domain = NET_DOMAIN,
-                        .ssh_port = (int)json_integer_value(json_object_get(net, "SshPort"))};
+    g_autofree char *domain = ami_region_dhcp_domain(record_region(l));
+    g_autofree AmiNetForward *fw = NULL;
+    AmiNetMode mode = AMI_NET_MODE_NAT;
+    AmiNetConfig cfg = {.socket_path = sock, .imds_socket_path = imds_sock, .domain = domain};
 
     if (!sock)
         return TRUE;
@@ -434,13 +557,20 @@ net_start(AmiLaunch *l, GError **error)
         g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT, "the record's AmiRun.Network has no Mac");
         return FALSE;
     }
+    ami_net_mode_from_string(json_string_value(json_object_get(net, "Mode")), &mode);
+    cfg.policy.isolated = mode == AMI_NET_MODE_ISOLATED;
     ami_net_layout_for(ami_launch_instance_id(l), &cfg.layout);
     ip = ami_net_ipv4_to_string(cfg.layout.guest);
     host = g_strdelimit(g_strdup_printf("ip-%s", ip), ".", '-');
     cfg.hostname = host;
-    if (!(cfg.imds = net_imds_context(l, ip, mac, error)))
+    cfg.forwards = fw = record_forwards(net, &cfg.n_forwards);
+    /* --metadata-source nocloud: nothing answers at 169.254.169.254 (net.c drops it). */
+    if (g_strcmp0(source, "nocloud") != 0 && !(cfg.imds = net_imds_context(l, ip, mac, error)))
         return FALSE;
-    return (l->net = ami_net_new(&cfg, error)) != NULL;
+    if (!(l->net = ami_net_new(&cfg, error)))
+        return FALSE;
+    record_forwards_active(net, fw, cfg.n_forwards);
+    return TRUE;
 }
 
 gboolean
@@ -564,6 +694,12 @@ release_instance(AmiStore *store, json_t *record, gboolean terminate)
             unlink(path);
         else
             keep_volume(store, record, d);
+    }
+    if (json_string_value(json_object_get(a, "Directory"))) {
+        g_autofree char *ud = g_build_filename(json_string_value(json_object_get(a, "Directory")),
+                                               "user-data", NULL);
+
+        unlink(ud); /* kept for the IMDS while the instance may run again */
     }
     for (const char *const *key = (const char *const[]){"Seed", "Nvram", NULL}; *key; key++) {
         const char *path = json_string_value(json_object_get(a, *key));

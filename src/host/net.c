@@ -12,12 +12,12 @@
  */
 #define _GNU_SOURCE
 #include "ami-run/error.h"
-#include "ami-run/net.h"
+#include "ami-run/net-priv.h"
 
 #ifndef AMI_RUN_HAVE_SLIRP
 /* Built without libslirp-dev: the experimental network says so, nothing else changes. */
 AmiNet *
-ami_net_new(const AmiNetConfig *cfg, GError **error)
+ami_net_new(AmiNetConfig *cfg, GError **error)
 {
     ami_imds_context_free(cfg->imds);
     g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
@@ -36,6 +36,23 @@ ami_net_frames(AmiNet *net, guint64 *ret_from_guest, guint64 *ret_to_guest)
 {
     (void)net;
     *ret_from_guest = *ret_to_guest = 0;
+}
+
+AmiNet *
+ami_net_new_detached(const AmiNetLayout *layout, const AmiNetPolicy *policy)
+{
+    (void)layout;
+    (void)policy;
+    return NULL;
+}
+
+gboolean
+ami_net_feed_stream(AmiNet *net, const guint8 *data, gsize len)
+{
+    (void)net;
+    (void)data;
+    (void)len;
+    return FALSE;
 }
 #else
 #include <errno.h>
@@ -95,6 +112,7 @@ struct AmiNet {
     gint stop;
     guint64 from_guest;
     guint64 to_guest;
+    gboolean detached; /* ami_net_new_detached(): frames to the guest are dropped */
 };
 
 static void
@@ -147,6 +165,13 @@ send_packet(const void *buf, size_t len, void *opaque)
     guint8 hdr[4] = {(guint8)(len >> 24), (guint8)(len >> 16), (guint8)(len >> 8), (guint8)len};
     guint off;
 
+    if (n->detached && len <= FRAME_MAX) { /* tests: the rewrite runs, the frame goes */
+        g_autofree guint8 *copy = g_memdup2(buf, len);
+
+        ami_net_rewrite_to_guest(n->rw, copy, len);
+        n->to_guest++;
+        return (ssize_t)len;
+    }
     if (n->qemu_fd < 0 || len > FRAME_MAX || n->to_qemu->len + 4 + len > TO_QEMU_MAX)
         return (ssize_t)len;
     g_byte_array_append(n->to_qemu, hdr, 4);
@@ -582,7 +607,7 @@ listen_unix(const char *path, GError **error)
     memcpy(sa.sun_path, path, strlen(path) + 1);
     unlink(path); /* a leftover of a killed run; the directory is the instance's own */
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
-        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, AMI_NET_SOCKET_MODE) < 0 ||
         listen(fd, 16) < 0) {
         ami_error_set_errno(error, errno, path);
         if (fd >= 0)
@@ -598,8 +623,31 @@ in4(guint32 host_order)
     return (struct in_addr){.s_addr = htonl(host_order)};
 }
 
+/* Each forward listens on the host; an optional one may find its port taken. */
 static gboolean
-slirp_create(AmiNet *n, const AmiNetConfig *cfg, GError **error)
+add_forwards(AmiNet *n, AmiNetConfig *cfg, GError **error)
+{
+    for (guint i = 0; i < cfg->n_forwards; i++) {
+        AmiNetForward *f = &cfg->forwards[i];
+        g_autofree char *addr = ami_net_ipv4_to_string(f->host_addr);
+
+        f->ret_active = slirp_add_hostfwd(n->slirp, 0, in4(f->host_addr), f->host_port,
+                                          in4(cfg->layout.guest), f->guest_port) == 0;
+        if (!f->ret_active && !f->optional) {
+            g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
+                        "Cannot forward %s:%d to the guest's port %d: the host port is taken "
+                        "(another instance with the same address, or a host service)",
+                        addr, f->host_port, f->guest_port);
+            return FALSE;
+        }
+        if (!f->ret_active)
+            g_debug("net: %s:%d is taken, not forwarded, ignoring", addr, f->host_port);
+    }
+    return TRUE;
+}
+
+static gboolean
+slirp_create(AmiNet *n, AmiNetConfig *cfg, GError **error)
 {
     const AmiNetLayout *l = &cfg->layout;
     SlirpConfig sc = {
@@ -614,6 +662,7 @@ slirp_create(AmiNet *n, const AmiNetConfig *cfg, GError **error)
         .vnameserver = in4(l->resolver),
         .vdomainname = n->domain,
         .disable_host_loopback = true, /* the router address is not the host's 127.0.0.1 */
+        .restricted = n->detached, /* tests: no host socket, whatever the frames say */
     };
     struct in_addr alias = in4(l->imds_alias);
 
@@ -626,25 +675,21 @@ slirp_create(AmiNet *n, const AmiNetConfig *cfg, GError **error)
                     n->imds_socket_path);
         return FALSE;
     }
-    if (cfg->ssh_port && slirp_add_hostfwd(n->slirp, 0, in4(0x7f000001u), cfg->ssh_port,
-                                           in4(l->guest), 22) < 0) {
-        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
-                    "Cannot forward 127.0.0.1:%d to the guest's port 22 (is the port taken?)",
-                    cfg->ssh_port);
-        return FALSE;
-    }
-    return TRUE;
+    return add_forwards(n, cfg, error);
 }
 
 AmiNet *
-ami_net_new(const AmiNetConfig *cfg, GError **error)
+ami_net_new(AmiNetConfig *cfg, GError **error)
 {
     g_autoptr(AmiNet) n = g_new0(AmiNet, 1);
+    AmiNetPolicy policy;
 
     n->listen_fd = n->qemu_fd = n->imds_fd = n->wake[0] = n->wake[1] = -1;
     n->imds = cfg->imds;
     n->tokens = ami_imds_tokens_new();
-    n->rw = ami_net_rewrite_new(&cfg->layout);
+    policy = cfg->policy;
+    policy.no_imds = policy.no_imds || !cfg->imds || !cfg->imds_socket_path;
+    n->rw = ami_net_rewrite_new(&cfg->layout, &policy);
     n->socket_path = g_strdup(cfg->socket_path);
     n->hostname = g_strdup(cfg->hostname);
     n->domain = g_strdup(cfg->domain);
@@ -707,6 +752,40 @@ ami_net_free(AmiNet *n)
     g_free(n->hostname);
     g_free(n->domain);
     g_free(n);
+}
+
+AmiNet *
+ami_net_new_detached(const AmiNetLayout *layout, const AmiNetPolicy *policy)
+{
+    AmiNetConfig cfg = {.layout = *layout, .hostname = "ip-test", .domain = "ec2.internal"};
+    AmiNet *n = g_new0(AmiNet, 1);
+
+    if (policy)
+        cfg.policy = *policy;
+    cfg.policy.no_imds = TRUE;
+    n->detached = TRUE;
+    n->listen_fd = n->qemu_fd = n->imds_fd = n->wake[0] = n->wake[1] = -1;
+    n->tokens = ami_imds_tokens_new();
+    n->rw = ami_net_rewrite_new(&cfg.layout, &cfg.policy);
+    n->hostname = g_strdup(cfg.hostname);
+    n->domain = g_strdup(cfg.domain);
+    n->from_qemu = g_byte_array_new();
+    n->to_qemu = g_byte_array_new();
+    n->conns = g_ptr_array_new_with_free_func((GDestroyNotify)imds_conn_free);
+    n->timers = g_ptr_array_new_with_free_func(g_free);
+    n->pfd = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
+    if (!slirp_create(n, &cfg, NULL)) {
+        ami_net_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+gboolean
+ami_net_feed_stream(AmiNet *n, const guint8 *data, gsize len)
+{
+    g_byte_array_append(n->from_qemu, data, (guint)len);
+    return qemu_frames(n);
 }
 
 void

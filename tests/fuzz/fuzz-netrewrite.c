@@ -36,9 +36,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     AmiNetLayout layout;
     g_autoptr(AmiNetRewrite) rw = NULL;
     gsize off = 0;
+    AmiNetPolicy policy = {.isolated = size > 0 && (data[0] & 2),
+                           .no_imds = size > 0 && (data[0] & 4)};
 
     ami_net_layout_for("i-0123456789abcdef0", &layout);
-    rw = ami_net_rewrite_new(&layout);
+    rw = ami_net_rewrite_new(&layout, &policy); /* the first direction byte picks it */
     while (off + 3 <= size) {
         gboolean to_guest = data[off] & 1;
         gsize len = MIN((gsize)((data[off + 1] << 8) | data[off + 2]), size - off - 3);

@@ -1,32 +1,101 @@
 #!/usr/bin/env bash
-# EXPERIMENTAL own network (AMI_RUN_NET=slirp, docs/network.md), booted for real: the
-# tiny image's user data takes a DHCP lease, reads the IMDS at 169.254.169.254, asks the
-# Amazon DNS address and the VPC resolver, and fails to reach a host loopback service
-# through the router.  Needs ami-run built with libslirp (scripts/install-deps installs
-# libslirp-dev); built without it, the test skips, which fails a CI run.
+# The own network (docs/network.md), every instance's NIC, booted for real with the tiny
+# image; three boots share the checks.
+#  1. foreground, nat, --region eu-west-3, HttpTokens=required, a public key: the DHCP
+#     lease, IMDSv2 only (v1 401), the IMDS's user data byte-exact, region and zone,
+#     public-keys/0, outbound NAT to the host's own address, no host loopback.
+#  2. --keep --network isolated --publish: the supervisor hosts the network; IMDS, DNS
+#     and forwarded ports work (PublicIpAddress port 22 as root, and --publish), outbound
+#     NAT does not.
+#  3. --network none: no NIC at all, no addresses in the record.
+# Needs ami-run built with libslirp (scripts/install-deps installs libslirp-dev).
 source "$(dirname "$0")/lib.sh"
 need python3
-export AMI_RUN_NET=slirp
+# tcp HOST PORT [REQUEST]: what a TCP server there says within 4 s (bash's /dev/tcp).
+tcp() {
+    timeout 8 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; printf "%b" "$2" >&3; timeout 4 cat <&3' \
+        "$1" "$2" "${3:-}" 2>/dev/null | tr -d '\r' || true
+}
+unset AMI_RUN_NET AWS_REGION AWS_DEFAULT_REGION
 ami=$(tiny_ami x86_64 bios ok)
-# A host service on loopback only (it ends by itself if the test dies).
-timeout 300 python3 -m http.server 18080 --bind 127.0.0.1 >/dev/null 2>&1 &
-server=$!
-boot 0 "$ami" --user-data "$(dirname "$0")/own-network-user-data.sh" --until shutdown --timeout 180
+hostip=$(hostname -I | tr ' ' '\n' | grep -m1 -E '^[0-9]+\.' || true)
+[ -n "$hostip" ] || skip "this host has no IPv4 address besides loopback (outbound NAT target)"
+# A host service on loopback only, and one on every address (it ends by itself if the test dies).
+timeout 400 python3 -m http.server 18080 --bind 127.0.0.1 >/dev/null 2>&1 &
+timeout 400 python3 -m http.server 18081 --bind 0.0.0.0 >/dev/null 2>&1 &
+key='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwn5jQ0e6UjBxJzNRaYkGqP1cW8nLr4w1rP9QkQvAsG test@own-network'
+user_data() { # HOSTIP and LISTEN on line 2
+    sed "1a HOSTIP=$hostip LISTEN=$1" "$(dirname "$0")/own-network-user-data.sh" >"$WORK/ud-$1.sh"
+    echo "$WORK/ud-$1.sh"
+}
+
+# --- 1. nat, eu-west-3, IMDSv2 required ---------------------------------------------------
+ud=$(user_data "")
+boot 0 "$ami" --user-data "$ud" --until shutdown --timeout 240 --region eu-west-3 \
+    --metadata-options HttpTokens=required --ssh-public-key "$key"
 grep -q 'is longer than a Unix socket allows\|built without libslirp' <<<"$ERR" && skip "$ERR"
 ip=$(sed -n 's/.*spike: lease \([0-9.]*\)\/.*/\1/p' <<<"$OUT" | head -1)
 [[ $ip == 172.31.* ]] || fail "no 172.31 lease: $OUT"
-contains "$OUT" "spike: lease $ip/255.255.240.0 router 172.31.0.1 dns 172.31.0.2 hostname ip-${ip//./-} domain ec2.internal"
-ok "DHCP: a default-VPC-like lease ($ip/20, router .1, resolver .2, hostname)"
+domain=eu-west-3.compute.internal
+contains "$OUT" "spike: lease $ip/255.255.240.0 router 172.31.0.1 dns 172.31.0.2 hostname ip-${ip//./-} domain $domain"
+ok "DHCP: a default-VPC-like lease ($ip/20, router .1, resolver .2, hostname, $domain)"
+contains "$OUT" "spike: imds v1 status: HTTP/1.1 401 Unauthorized"
+contains "$OUT" "spike: imds token 44 bytes"
 contains "$OUT" "spike: imds instance-id=$IID"
 contains "$OUT" "spike: imds local-ipv4=$ip"
-contains "$OUT" "spike: imds local-hostname=ip-${ip//./-}.ec2.internal"
-ok "169.254.169.254:80 is this instance's IMDS"
+contains "$OUT" "spike: imds local-hostname=ip-${ip//./-}.$domain"
+ok "169.254.169.254:80 is this instance's IMDS; HttpTokens=required: v1 401, the token flow works"
+contains "$OUT" "spike: imds placement=eu-west-3 eu-west-3a"
+contains "$OUT" "spike: imds public-keys=0=ami-run-0"
+contains "$OUT" "spike: imds openssh-key=$key"
+sum=$(sha256sum "$ud" | cut -d' ' -f1)
+contains "$OUT" "ami-run-tiny: user-data sha256 $sum"
+contains "$OUT" "spike: imds user-data sha256 $sum"
+ok "IMDS: region and zone from --region, public-keys/0 from --ssh-public-key, user-data byte-exact"
+contains "$OUT" "spike: outbound nat $hostip:18081: [HTTP/1.0 200 OK]"
 contains "$OUT" "spike: host-loopback via router 172.31.0.1:18080: [nc: can't connect to remote host (172.31.0.1): Network is unreachable]"
 contains "$OUT" "spike: imds:443: [nc: timed out]"
-ok "the host's loopback is not reachable through the router; IMDS serves port 80 only"
+ok "outbound NAT reaches the host's address; its loopback is not reachable; IMDS serves port 80 only"
 contains "$OUT" "Server:		169.254.169.253"
 ok "DNS through 169.254.169.253 answers from it"
-[ ! -e "$STORE/instances/$IID/net.sock" ] && [ ! -e "$STORE/instances/$IID/imds.sock" ] ||
-    fail "sockets left in $STORE/instances/$IID"
-ok "the sockets are gone after the run"
-kill "$server" 2>/dev/null || true
+[ ! -e "$STORE/instances/$IID/net.sock" ] && [ ! -e "$STORE/instances/$IID/imds.sock" ] &&
+    [ ! -e "$STORE/instances/$IID/user-data" ] || fail "sockets or user data left in $STORE/instances/$IID"
+ok "the sockets and the kept user data are gone after the run"
+
+# --- 2. isolated, supervised, forwarded ports --------------------------------------------
+ud=$(user_data 1)
+boot 0 "$ami" --user-data "$ud" --keep --network isolated --publish 18082:80 --timeout 240 \
+    --success 'spike: listening on 22 and 80'
+rec=$("$AMI_RUN" describe-instances --instance-ids "$IID" | jq '.Reservations[0].Instances[0]')
+pub=$(jq -r .PublicIpAddress <<<"$rec")
+ip=$(jq -r .PrivateIpAddress <<<"$rec")
+[[ $pub == 127.100.* ]] || fail "PublicIpAddress: $rec"
+[ "$(jq -r '.NetworkInterfaces[0].PrivateIpAddress' <<<"$rec")" = "$ip" ] || fail "NIC: $rec"
+contains "$OUT" "spike: lease $ip/255.255.240.0"
+contains "$OUT" "spike: imds instance-id=$IID"
+contains "$OUT" "spike: imds placement=us-east-1 us-east-1a"
+contains "$OUT" "spike: imds user-data sha256 $(sha256sum "$ud" | cut -d' ' -f1)"
+[ "$(stat -c %a "$STORE/instances/$IID/user-data")" = 600 ] || fail "user-data is not 0600"
+contains "$OUT" "Server:		169.254.169.253"
+contains "$OUT" "spike: outbound nat $hostip:18081: [nc: timed out]"
+ok "isolated, under the supervisor: IMDS (user data from the instance's 0600 file), DNS; no outbound NAT"
+if [ "$(id -u)" = 0 ]; then
+    banner=$(tcp "$pub" 22 | head -1)
+    [ "$banner" = "SSH-2.0-ami-run-from-guest" ] || fail "$pub:22 gave '$banner'"
+    ok "PublicIpAddress $pub port 22 reaches the guest's port 22 (as root)"
+fi
+page=$(tcp "$pub" 18082 'GET / HTTP/1.0\r\n\r\n' | grep -m1 published || true)
+[ "$page" = published ] || fail "--publish 18082:80 on $pub gave '$page'"
+ok "--publish 18082:80 reaches the guest's port 80 on $pub"
+run 0 terminate-instances --instance-ids "$IID"
+for _ in $(seq 50); do [ -z "$(qemus_of "$IID")" ] && break; sleep 0.2; done
+[ ! -e "$STORE/instances/$IID/net.sock" ] || fail "net.sock left after terminate"
+
+# --- 3. no network -----------------------------------------------------------------------
+ud=$(user_data "")
+boot 0 "$ami" --user-data "$ud" --until shutdown --timeout 120 --network none
+contains "$OUT" "spike: interfaces: lo "
+rec=$("$AMI_RUN" describe-instances --instance-ids "$IID" | jq '.Reservations[0].Instances[0]')
+[ "$(jq -r '[.PrivateIpAddress, .PublicIpAddress, .NetworkInterfaces] | map(tostring) | join(" ")' <<<"$rec")" = "null null null" ] ||
+    fail "--network none reports addresses: $rec"
+ok "--network none: the guest has no NIC, the record no addresses"

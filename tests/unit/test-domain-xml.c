@@ -22,7 +22,8 @@ typedef struct {
     gboolean secure_boot;
     int ssh_port;
     const char *overrides;
-    gboolean own_network; /* EXPERIMENTAL: -netdev stream to ami-run's libslirp */
+    AmiNic nic;           /* AMI_NIC_OWN (0): -netdev stream to ami-run's libslirp */
+    gboolean no_seed;     /* --metadata-source imds */
 } Case;
 
 #define X86(extra, bdms)                                                                          \
@@ -53,8 +54,17 @@ static const Case cases[] = {
     {"nvme", X86(",\"BootMode\":\"uefi\"", ROOT ",{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeSize\":4}}"),
      NULL, AMI_BUS_NVME, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
     {"sata-ssh", X86("", ROOT), NULL, AMI_BUS_SATA, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL},
-    {"own-network", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL, TRUE},
-    /* No --disk-bus: the type decides.  t3.micro, the default, is Nitro: NVMe. */
+    {"own-network", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL,
+     AMI_NIC_OWN},
+    {"builtin", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0, NULL,
+     AMI_NIC_BUILTIN},
+    {"builtin-ssh", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 2222, NULL,
+     AMI_NIC_BUILTIN},
+    {"no-network", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0, NULL,
+     AMI_NIC_NONE},
+    {"imds-only", X86("", ROOT), NULL, AMI_BUS_VIRTIO, AMI_BOOT_MODE_LAST, FALSE, 0, NULL,
+     AMI_NIC_OWN, TRUE},
+        /* No --disk-bus: the type decides.  t3.micro, the default, is Nitro: NVMe. */
     {"nitro-default", X86("", ROOT ",{\"DeviceName\":\"/dev/sdb\",\"VirtualName\":\"ephemeral0\"}"),
      "m5d.large", AMI_BUS_LAST, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
     {"xen-default", X86("", ROOT), "t2.micro", AMI_BUS_LAST, AMI_BOOT_MODE_LAST, FALSE, 0, NULL},
@@ -98,7 +108,8 @@ build(const Case *c, GError **error)
         .disk_bus = c->bus,
         .bdm_overrides = ov,
         .ssh_port = c->ssh_port,
-        .own_network = c->own_network,
+        .nic = c->nic,
+        .no_seed = c->no_seed,
         .volume_ids = (char **)volumes,
         .lookup = lookup,
     };

@@ -143,7 +143,7 @@ assert_checksums_valid(const guint8 *f)
 static void
 test_netrewrite_imds_http_goes_to_the_alias_and_back(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint8 f[256];
     gsize n = frame_ipv4(f, layout.guest, AMI_NET_IMDS_ADDR, TCP, GUEST_PORT, 80, "GET / HTTP/1.1");
 
@@ -161,7 +161,7 @@ test_netrewrite_imds_http_goes_to_the_alias_and_back(void **state)
 static void
 test_netrewrite_imds_other_ports_and_protocols_are_dropped(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint8 f[256], copy[256];
     gsize n;
 
@@ -183,7 +183,7 @@ test_netrewrite_imds_other_ports_and_protocols_are_dropped(void **state)
 static void
 test_netrewrite_alias_link_local_and_loopback_are_unreachable(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint32 dsts[] = {0, 0xa9feaa02u /* 169.254.170.2, ECS credentials */,
                             0xa9fea97bu /* 169.254.169.123, time sync */, 0x7f000001u,
                             0x7f000035u, 0x00000000u, 0x00000001u};
@@ -201,7 +201,7 @@ test_netrewrite_alias_link_local_and_loopback_are_unreachable(void **state)
 static void
 test_netrewrite_amazon_dns_replies_come_from_it(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint8 f[256];
     gsize n;
 
@@ -222,7 +222,7 @@ test_netrewrite_amazon_dns_replies_come_from_it(void **state)
 static void
 test_netrewrite_vpc_resolver_replies_keep_its_address(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint8 f[256];
     gsize n;
 
@@ -246,7 +246,7 @@ test_netrewrite_vpc_resolver_replies_keep_its_address(void **state)
 static void
 test_netrewrite_udp_without_checksum_stays_without(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint8 f[256];
     gsize n = frame_ipv4(f, layout.guest, AMI_NET_AMAZON_DNS_ADDR, UDP, GUEST_PORT, 53, "q");
 
@@ -260,7 +260,7 @@ test_netrewrite_udp_without_checksum_stays_without(void **state)
 static void
 test_netrewrite_arp_for_the_service_addresses(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint8 f[64];
     gsize n;
 
@@ -288,7 +288,7 @@ test_netrewrite_arp_for_the_service_addresses(void **state)
 static void
 test_netrewrite_other_traffic_is_untouched(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint8 f[256], copy[256];
     gsize n = frame_ipv4(f, layout.guest, 0x5db8d822u /* 93.184.216.34 */, TCP, GUEST_PORT, 80,
                          "GET");
@@ -306,7 +306,7 @@ test_netrewrite_other_traffic_is_untouched(void **state)
 static void
 test_netrewrite_truncated_frames_are_safe(void **state)
 {
-    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout);
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, NULL);
     guint8 f[256];
     gsize n = frame_ipv4(f, layout.guest, AMI_NET_IMDS_ADDR, TCP, GUEST_PORT, 80, "GET /");
 
@@ -372,6 +372,66 @@ test_netrewrite_layout_is_a_default_vpc_subnet(void **state)
 }
 
 static void
+test_netrewrite_isolated_keeps_only_the_networks_own_services(void **state)
+{
+    const AmiNetPolicy isolated = {.isolated = TRUE};
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, &isolated);
+    g_autoptr(AmiNetRewrite) nat = ami_net_rewrite_new(&layout, NULL);
+    guint8 f[256];
+    gsize n;
+
+    (void)state;
+    /* Outbound NAT: gone under isolated, there under nat. */
+    n = frame_ipv4(f, layout.guest, 0x5db8d822u /* 93.184.216.34 */, TCP, GUEST_PORT, 80, "");
+    assert_int_equal(ami_net_rewrite_from_guest(nat, f, n), AMI_NET_PASS);
+    n = frame_ipv4(f, layout.guest, 0x5db8d822u, TCP, GUEST_PORT, 80, "");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_DROP);
+    n = frame_ipv4(f, layout.guest, 0x08080808u, UDP, GUEST_PORT, 53, "q");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_DROP);
+    /* A neighbour in the subnet is not the network's either. */
+    n = frame_ipv4(f, layout.guest, layout.network + 0x0105, TCP, GUEST_PORT, 22, "");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_DROP);
+    /* The resolver answers DNS only. */
+    n = frame_ipv4(f, layout.guest, layout.resolver, UDP, GUEST_PORT, 53, "q");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+    n = frame_ipv4(f, layout.guest, layout.resolver, TCP, GUEST_PORT, 53, "");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+    n = frame_ipv4(f, layout.guest, layout.resolver, TCP, GUEST_PORT, 80, "");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_DROP);
+    /* The Amazon DNS address and the IMDS still work. */
+    n = frame_ipv4(f, layout.guest, AMI_NET_AMAZON_DNS_ADDR, UDP, GUEST_PORT, 53, "q");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+    assert_int_equal(DST(f), layout.resolver);
+    n = frame_ipv4(f, layout.guest, AMI_NET_IMDS_ADDR, TCP, GUEST_PORT, 80, "");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+    assert_int_equal(DST(f), layout.imds_alias);
+    /* DHCP (broadcast, renewal at the router) and forwarded ports' replies (the router). */
+    n = frame_ipv4(f, 0, 0xffffffffu, UDP, 68, 67, "dhcp");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+    n = frame_ipv4(f, layout.guest, layout.router, UDP, 68, 67, "dhcp");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+    n = frame_ipv4(f, layout.guest, layout.router, TCP, 22, 40000, "SSH-2.0-x");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+    /* ARP stays (the guest must find the router). */
+    n = frame_arp(f, 1, layout.guest, layout.router);
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+}
+
+static void
+test_netrewrite_no_imds_drops_the_metadata_address(void **state)
+{
+    const AmiNetPolicy nocloud = {.no_imds = TRUE};
+    g_autoptr(AmiNetRewrite) rw = ami_net_rewrite_new(&layout, &nocloud);
+    guint8 f[256];
+    gsize n = frame_ipv4(f, layout.guest, AMI_NET_IMDS_ADDR, TCP, GUEST_PORT, 80, "GET /");
+
+    (void)state;
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_DROP);
+    n = frame_ipv4(f, layout.guest, 0x5db8d822u, TCP, GUEST_PORT, 80, "");
+    assert_int_equal(ami_net_rewrite_from_guest(rw, f, n), AMI_NET_PASS);
+}
+
+static void
 test_netrewrite_verdict_names(void **state)
 {
     (void)state;
@@ -395,6 +455,8 @@ main(void)
         cmocka_unit_test(test_netrewrite_truncated_frames_are_safe),
         cmocka_unit_test(test_netrewrite_csum_replace_matches_recomputing),
         cmocka_unit_test(test_netrewrite_layout_is_a_default_vpc_subnet),
+        cmocka_unit_test(test_netrewrite_isolated_keeps_only_the_networks_own_services),
+        cmocka_unit_test(test_netrewrite_no_imds_drops_the_metadata_address),
         cmocka_unit_test(test_netrewrite_verdict_names),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
