@@ -32,5 +32,6 @@ gboolean ami_identity_sign(const char *key_dir, const char *document,
                            AmiIdentitySignatures *ret, GError **error);
 
 void ami_identity_signatures_clear(AmiIdentitySignatures *s);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AmiIdentitySignatures, ami_identity_signatures_clear)
 
 G_END_DECLS

@@ -26,6 +26,8 @@
 #define DSA_KEY "dsa.key"
 #define DSA_CRT "dsa.crt"
 #define KEY_BITS 2048
+/* EC2's DSA certificate is 1024-bit; 2048-bit parameters also take up to a second to make. */
+#define DSA_BITS 1024
 #define CERT_DAYS 36500
 
 typedef struct {
@@ -76,7 +78,7 @@ gen_dsa(void)
     EVP_PKEY *params = NULL, *key = NULL;
 
     if (pctx && EVP_PKEY_paramgen_init(pctx) == 1 &&
-        EVP_PKEY_CTX_set_dsa_paramgen_bits(pctx, KEY_BITS) == 1 &&
+        EVP_PKEY_CTX_set_dsa_paramgen_bits(pctx, DSA_BITS) == 1 &&
         EVP_PKEY_paramgen(pctx, &params) == 1 && (kctx = EVP_PKEY_CTX_new(params, NULL)) &&
         EVP_PKEY_keygen_init(kctx) == 1)
         EVP_PKEY_keygen(kctx, &key);

@@ -16,6 +16,7 @@
 #include "ami-run/host.h"
 #include "ami-run/hypervisor.h"
 #include "ami-run/ids.h"
+#include "ami-run/identity.h"
 #include "ami-run/launch.h"
 #include "ami-run/net.h"
 #include "ami-run/netinfo.h"
@@ -462,6 +463,21 @@ record_public_keys(AmiLaunch *l, GPtrArray *names, gsize *ret_n)
     return out;
 }
 
+/* dynamic/instance-identity/{signature,pkcs7,rsa2048}: the store's keys (docs/imds.md). */
+static gboolean
+sign_identity(AmiLaunch *l, AmiImdsSpec *spec, AmiIdentitySignatures *sigs, GError **error)
+{
+    g_autofree char *doc = ami_imds_identity_document(spec, error);
+    g_autofree char *dir = g_build_filename(ami_store_path(l->store), "identity", NULL);
+
+    if (!doc || !ami_identity_sign(dir, doc, sigs, error))
+        return FALSE;
+    spec->identity_signature = sigs->signature;
+    spec->identity_pkcs7 = sigs->pkcs7;
+    spec->identity_rsa2048 = sigs->rsa2048;
+    return TRUE;
+}
+
 static AmiImdsContext *
 net_imds_context(AmiLaunch *l, const char *ip, const char *mac, GError **error)
 {
@@ -477,6 +493,7 @@ net_imds_context(AmiLaunch *l, const char *ip, const char *mac, GError **error)
                                                               "PublicIp"));
     guint8 secret[32];
     g_autoptr(GBytes) key = NULL;
+    g_auto(AmiIdentitySignatures) sigs = {0};
     AmiImdsSpec spec = {
         .instance = l->record, .region = record_region(l), .user_data = user_data,
         .availability_zone = zone ? zone : default_zone,
@@ -493,7 +510,7 @@ net_imds_context(AmiLaunch *l, const char *ip, const char *mac, GError **error)
     key = g_bytes_new(secret, sizeof(secret));
     spec.token_secret = key;
     spec.image = image ? image : (image = json_object()); /* deregistered since: no image facts */
-    return ami_imds_context_new(&spec, error);
+    return sign_identity(l, &spec, &sigs, error) ? ami_imds_context_new(&spec, error) : NULL;
 }
 
 /* AmiRun.Network.Forwards: [{HostIp, HostPort, GuestPort, Optional}] (cmd-run.c). */

@@ -54,6 +54,11 @@ say "imds public-keys=$(md public-keys/ | tr '\n' ' ')"
 say "imds openssh-key=$(md public-keys/0/openssh-key)"
 say "imds user-data sha256 $(body 169.254.169.254 80 /latest/user-data | sha256sum | cut -d' ' -f1)"
 say "imds status line: $(http 169.254.169.254 80 /latest/meta-data/ | head -1)"
+# The identity document and its three signatures, line by line (the host verifies them).
+for f in document pkcs7 rsa2048 signature; do
+    body 169.254.169.254 80 "/latest/dynamic/instance-identity/$f" | sed "s/^/iid-$f: /"
+    echo
+done
 say "outbound nat $HOSTIP:18081: [$(http "$HOSTIP" 18081 / | head -1 | tr -d '\r')]"
 say "host-loopback via router 172.31.0.1:18080: [$(http 172.31.0.1 18080 / | head -1)] rc=$?"
 say "imds:443: [$(http 169.254.169.254 443 / | head -1)]"

@@ -52,6 +52,24 @@ sum=$(sha256sum "$ud" | cut -d' ' -f1)
 contains "$OUT" "ami-run-tiny: user-data sha256 $sum"
 contains "$OUT" "spike: imds user-data sha256 $sum"
 ok "IMDS: region and zone from --region, public-keys/0 from --ssh-public-key, user-data byte-exact"
+# The identity document's signatures verify, as the EC2 guide's openssl commands do, with
+# the store's certificates (docs/imds.md).
+iid() { sed -n "s/^iid-$1: //p" <<<"$OUT" | tr -d '\r'; }
+printf '%s' "$(iid document)" >"$WORK/document"
+jq -e --arg id "$IID" --arg ip "$ip" '.instanceId == $id and .privateIp == $ip and
+    .region == "eu-west-3" and .availabilityZone == "eu-west-3a" and .architecture == "x86_64"' \
+    "$WORK/document" >/dev/null || fail "identity document: $(cat "$WORK/document")"
+for sig in pkcs7:dsa rsa2048:rsa; do
+    { echo "-----BEGIN PKCS7-----"; iid "${sig%:*}"; echo "-----END PKCS7-----"; } >"$WORK/${sig%:*}"
+    openssl smime -verify -in "$WORK/${sig%:*}" -inform PEM -certfile "$STORE/identity/${sig#*:}.crt" \
+        -noverify -out "$WORK/verified" 2>"$WORK/verify.err" || fail "${sig%:*}: $(cat "$WORK/verify.err")"
+    cmp -s "$WORK/verified" "$WORK/document" || fail "${sig%:*} does not carry the served document"
+done
+iid signature | base64 -d >"$WORK/signature"
+openssl x509 -pubkey -noout -in "$STORE/identity/rsa.crt" >"$WORK/rsa.pub"
+[ "$(openssl dgst -sha256 -verify "$WORK/rsa.pub" -signature "$WORK/signature" "$WORK/document")" = "Verified OK" ] ||
+    fail "the base64 signature does not verify"
+ok "identity document: the record's values; pkcs7, rsa2048 and signature verify with the store's certificates"
 contains "$OUT" "spike: outbound nat $hostip:18081: [HTTP/1.0 200 OK]"
 contains "$OUT" "spike: host-loopback via router 172.31.0.1:18080: [nc: can't connect to remote host (172.31.0.1): Network is unreachable]"
 contains "$OUT" "spike: imds:443: [nc: timed out]"
