@@ -11,18 +11,22 @@
 
 #include <glib.h>
 
+#include "ami-run/qemu-user.h"
+
 G_BEGIN_DECLS
 
 typedef struct AmiHypervisor AmiHypervisor;
 
 /**
  * ami_hypervisor_open_embedded() - prepare @root (mode 0700; etc/qemu.conf written: no
- * virtlogd, no security labels, QEMU as the calling user), seed its QEMU capabilities
- * cache from @caps_cache when that has files (saves seconds of probing), and open it.
- * libvirt's own log goes to @log_path.
+ * virtlogd, no security labels, no chown of images, QEMU and swtpm as @qemu_user, or as
+ * the calling user when NULL; @root and its parent are then 0710 to that user's group),
+ * seed its QEMU capabilities cache from @caps_cache when that has files (saves seconds of
+ * probing), and open it.  libvirt's own log goes to @log_path.
  */
 AmiHypervisor *ami_hypervisor_open_embedded(const char *root, const char *caps_cache,
-                                            const char *log_path, GError **error);
+                                            const char *log_path, const AmiQemuUser *qemu_user,
+                                            GError **error);
 
 /**
  * ami_hypervisor_open_uri() - any other libvirt (qemu:///system, qemu+ssh://…), whose

@@ -40,12 +40,15 @@ typedef struct {
     GBytes *user_data;       /* NULL: none; else kept as <instance dir>/user-data (0600) */
     json_t *instance_fields; /* merged into the record: Placement, MetadataOptions, the NIC's */
     json_t *amirun_fields;   /* merged into its AmiRun: Region, PublicKeys, Network */
+    const char *qemu_user;   /* as root: QEMU's and swtpm's user (NULL: as the caller) */
 } AmiLaunchSpec;
 
 /**
  * ami_launch_prepare() - verify the snapshots (sha256, so a disk changed behind our back
  * is AMI_ERROR_CORRUPT before anything boots), create the instance directory and its
- * record (pending), the disks, the seed and domain.xml.  On failure nothing is left.
+ * record (pending), the disks, the seed and domain.xml.  With @spec->qemu_user, the
+ * store's directories and the snapshots are opened (read-only) to that user's group and
+ * checked to be reachable by it.  On failure nothing is left.
  */
 AmiLaunch *ami_launch_prepare(const AmiLaunchSpec *spec, GError **error);
 
@@ -56,7 +59,10 @@ AmiLaunch *ami_launch_prepare(const AmiLaunchSpec *spec, GError **error);
 AmiLaunch *ami_launch_attach(AmiStore *store, const char *instance_id, const char *self_exe,
                              GError **error);
 
-/** ami_launch_start() - reaper, libvirt, domain: the guest runs.  Record: running. */
+/**
+ * ami_launch_start() - reaper, libvirt, domain: the guest runs.  Record: running.  The
+ * instance's files QEMU opens are opened to the record's QemuUser (and only those).
+ */
 gboolean ami_launch_start(AmiLaunch *launch, GError **error);
 
 /**

@@ -21,6 +21,7 @@
 #include "ami-run/netinfo.h"
 #include "ami-run/netrewrite.h"
 #include "ami-run/plan.h"
+#include "ami-run/qemu-user.h"
 #include "ami-run/seed.h"
 #include "ami-run/verdict.h"
 #include "cli.h"
@@ -29,7 +30,7 @@
 typedef struct {
     char *image_id, *instance_type, *memory, *vcpus, *boot_mode, *accel, *disk_bus;
     char *ephemeral_size, *block_device_mappings, *user_data, *user_data_base64, *ssh_port;
-    char *timeout, *until, *console, *connect, *hostname, *key_name;
+    char *timeout, *until, *console, *connect, *hostname, *key_name, *qemu_user;
     char *network, *metadata_source, *metadata_options;
     char **ssh_keys, **success, **failure, **publish;
     int secure_boot, keep, detach, dry_run, strict;
@@ -50,6 +51,7 @@ typedef struct {
     GBytes *user_data;
     json_t *instance_fields; /* record members: Placement, MetadataOptions, the NIC's */
     json_t *amirun_fields;   /* AmiRun members: Region, PublicKeys, Network */
+    const char *qemu_user; /* as root: QEMU's user (borrowed), else NULL */
 } RunCtx;
 
 static void
@@ -777,7 +779,7 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     AmiLaunchSpec spec = {.store = c->store, .plan = c->plan, .image = c->image, .seed = c->seed,
                           .connect_uri = o->connect, .self_exe = self, .now = now,
                           .user_data = c->user_data, .instance_fields = c->instance_fields,
-                          .amirun_fields = c->amirun_fields};
+                          .amirun_fields = c->amirun_fields, .qemu_user = c->qemu_user};
     g_autoptr(json_t) verdict = NULL;
     AmiLaunch *launch;
     AmiOutcome outcome;
@@ -815,6 +817,31 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     return outcome_error(c, outcome, error);
 }
 
+/*
+ * As root, QEMU and swtpm run as the dedicated user (docs/run.md "Security layers")
+ * unless --qemu-user names another; checked first, so that a missing user is one clear
+ * error before anything is resolved.  Otherwise QEMU runs as we do.
+ */
+static gboolean
+resolve_qemu_user(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
+{
+    g_autoptr(AmiQemuUser) user = NULL;
+    const char *name = o->qemu_user ? o->qemu_user : ami_qemu_user_default_name();
+
+    if (getuid() != 0 || o->connect) {
+        if (!o->qemu_user)
+            return TRUE;
+        return ami_error_invalid(error, "--qemu-user needs ami-run to run as root with its "
+                                 "own libvirt (without --connect)");
+    }
+    if (!(user = ami_qemu_user_lookup(name, error)))
+        return FALSE;
+    if (user->uid == 0)
+        cli_notice(cli, "QEMU runs as root (--qemu-user %s): a guest that escapes it has only its seccomp sandbox between it and the host", name);
+    c->qemu_user = name;
+    return TRUE;
+}
+
 gboolean
 cmd_run(Cli *cli, int argc, char **argv, GError **error)
 {
@@ -847,6 +874,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"strict", ARG_BOOL, &o.strict, NULL, "recorded errors (a failed cloud-init module or mount) fail the run (default off)"},
         {"console", ARG_STRING, &o.console, "stream|quiet", "show the console live (default stream)"},
         {"connect", ARG_STRING, &o.connect, "URI", "use this libvirt instead of the embedded driver"},
+        {"qemu-user", ARG_STRING, &o.qemu_user, "USER", "as root: run QEMU as USER (default ami-run-qemu; root is opt-in)"},
         {"keep", ARG_BOOL, &o.keep, NULL, "leave the instance running after the verdict"},
         {"detach", ARG_BOOL, &o.detach, NULL, "start it in the background and return (no verdict)"},
         {"dry-run", ARG_BOOL, &o.dry_run, NULL, "print the plan (--output xml: the domain XML), create nothing"},
@@ -874,7 +902,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
                     "give --keep (watch, then leave it running) or --detach (return at once), not both");
         goto out;
     }
-    if (!resolve(cli, &o, &c, error))
+    if ((o.dry_run <= 0 && !resolve_qemu_user(cli, &o, &c, error)) || !resolve(cli, &o, &c, error))
         goto out;
     ok = o.dry_run > 0 ? dry_run(cli, &c, error) : execute(cli, &c, &o, error);
 out:

@@ -14,6 +14,7 @@
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/hypervisor.h"
+#include "ami-run/qemu-user.h"
 
 struct AmiHypervisor {
     virConnectPtr conn;
@@ -156,30 +157,53 @@ copy_dir_files(const char *from, const char *to)
     }
 }
 
+/*
+ * qemu.conf of a private root.  QEMU and swtpm run as @qemu_user (root: the dedicated
+ * user, docs/run.md "Security layers") or as us.  dynamic_ownership = 0: libvirt's DAC
+ * driver would otherwise chown every image of a disk's backing chain, the read-only store
+ * snapshots included, to QEMU's user while the domain runs, and with remember_owner = 0
+ * back to root:root after: a snapshot shared by two instances would lose its owner under
+ * the other, and every chown moves the ctime its verified identity holds.  launch.c opens
+ * exactly the instance's files to QEMU's group instead.  libvirt still makes its own
+ * directories under the root QEMU's (lib/qemu, run/qemu/…, swtpm's state) and creates the
+ * NVRAM owned by it.  seccomp_sandbox keeps its default (1): -sandbox on,…,spawn=deny.
+ */
 static gboolean
-write_qemu_conf(const char *root, GError **error)
+write_qemu_conf(const char *root, const AmiQemuUser *qemu_user, GError **error)
 {
     g_autofree char *etc = g_build_filename(root, "etc", NULL);
     g_autofree char *conf = g_build_filename(etc, "qemu.conf", NULL);
-    g_autofree char *user = g_strdup_printf("+%u", (unsigned)getuid());
-    g_autofree char *group = g_strdup_printf("+%u", (unsigned)getgid());
+    unsigned uid = qemu_user ? (unsigned)qemu_user->uid : (unsigned)getuid();
+    unsigned gid = qemu_user ? (unsigned)qemu_user->gid : (unsigned)getgid();
     g_autofree char *text = g_strdup_printf(
         "# Written by ami-run for one instance.\n"
         "stdio_handler = \"file\"\n"       /* no virtlogd */
-        "user = \"%s\"\ngroup = \"%s\"\n"  /* QEMU runs as us: it reads our 0700 store */
-        "swtpm_user = \"%s\"\nswtpm_group = \"%s\"\n" /* and so does swtpm (not tss) */
+        "user = \"+%u\"\ngroup = \"+%u\"\n"
+        "swtpm_user = \"+%u\"\nswtpm_group = \"+%u\"\n" /* swtpm too (not tss) */
         "dynamic_ownership = 0\n"
         "security_driver = \"none\"\n"
-        "remember_owner = 0\n", user, group, user, group);
+        "remember_owner = 0\n", uid, gid, uid, gid);
 
     if (g_mkdir_with_parents(etc, 0700) < 0)
         return ami_error_set_errno(error, errno, etc);
     return g_file_set_contents_full(conf, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
+/* QEMU's user reaches what libvirt makes for it under the root (traverse, not list). */
+static gboolean
+open_root(const char *root, const AmiQemuUser *qemu_user, GError **error)
+{
+    g_autofree char *parent = g_path_get_dirname(root);
+
+    if (!qemu_user)
+        return TRUE;
+    return ami_qemu_user_grant(qemu_user, parent, 0710, error) &&
+           ami_qemu_user_grant(qemu_user, root, 0710, error);
+}
+
 AmiHypervisor *
 ami_hypervisor_open_embedded(const char *root, const char *caps_cache, const char *log_path,
-                             GError **error)
+                             const AmiQemuUser *qemu_user, GError **error)
 {
     g_autofree char *uri = NULL;
     g_autofree char *caps = g_build_filename(root, "cache", "qemu", "capabilities", NULL);
@@ -195,7 +219,7 @@ ami_hypervisor_open_embedded(const char *root, const char *caps_cache, const cha
         ami_error_set_errno(error, errno, root);
         return NULL;
     }
-    if (!write_qemu_conf(root, error))
+    if (!open_root(root, qemu_user, error) || !write_qemu_conf(root, qemu_user, error))
         return NULL;
     if (caps_cache)
         copy_dir_files(caps_cache, caps);

@@ -20,6 +20,7 @@
 #include "ami-run/launch.h"
 #include "ami-run/net.h"
 #include "ami-run/netinfo.h"
+#include "ami-run/qemu-user.h"
 
 /*
  * Everything an instance needs after it was prepared lives in its record (AmiRun.*), so
@@ -142,6 +143,8 @@ new_record(const AmiLaunchSpec *spec, const char *dir)
                                                p->console_path, "Seed", p->seed_path, "Nvram",
                                                p->nvram_path, "Connect", spec->connect_uri,
                                                "Disks", disks));
+    if (spec->qemu_user)
+        json_object_set_new(json_object_get(r, "AmiRun"), "QemuUser", json_string(spec->qemu_user));
     /* The machine identity the guest sees (docs/run.md "Machine identity"). */
     json_object_set_new(json_object_get(r, "AmiRun"), "DiskBus",
                         json_string(ami_disk_bus_to_string(p->disk_bus)));
@@ -290,13 +293,65 @@ save_user_data(AmiLaunch *l, GBytes *user_data, GError **error)
                                     G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
+/*
+ * As root QEMU runs as its own user (docs/run.md "Security layers"), which may traverse
+ * the store's directories (0710, not list them) and read the snapshots its disks are
+ * backed by (0440: read-only for everyone, as they were 0400).  Done before they are
+ * verified: a first grant moves a snapshot's ctime, so its identity is recorded after.
+ */
 static gboolean
-make_instance_dir(AmiLaunch *l, const AmiLaunchSpec *spec, GError **error)
+open_store_to(const AmiQemuUser *u, AmiStore *store, const AmiRunPlan *p, GError **error)
+{
+    g_autofree char *snapshots = g_build_filename(ami_store_path(store), "snapshots", NULL);
+
+    if (!u)
+        return TRUE;
+    /*
+     * libvirt probes QEMU with CAP_DAC_OVERRIDE but tests /dev/kvm as QEMU's user: when
+     * they disagree it discards the capabilities on every lookup and probes again, and
+     * the start never ends (libvirt 9.0, virQEMUCapsIsValid).
+     */
+    if (u->uid != 0 && g_file_test("/dev/kvm", G_FILE_TEST_EXISTS) &&
+        !ami_qemu_user_check_access(u, "/dev/kvm", R_OK | W_OK, NULL)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST,
+                    "QEMU's user '%s' cannot open /dev/kvm (libvirt would probe QEMU again and again): run scripts/install-deps (kvm group), or pass --qemu-user root",
+                    u->name);
+        return FALSE;
+    }
+    if (!ami_qemu_user_grant(u, ami_store_path(store), 0710, error) ||
+        !ami_qemu_user_grant(u, snapshots, 0710, error))
+        return FALSE;
+    for (guint i = 0; i < p->disks->len; i++) {
+        const AmiPlanDisk *d = p->disks->pdata[i];
+        g_autofree char *path = d->snapshot_id ? ami_store_snapshot_path(store, d->snapshot_id)
+                                               : NULL;
+
+        if (path && (!ami_qemu_user_grant(u, path, 0440, error) ||
+                     !ami_qemu_user_check_access(u, path, R_OK, error)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* NULL in @ret without an error: QEMU runs as we do (not root, or --connect). */
+static gboolean
+qemu_user_of(json_t *record, AmiQemuUser **ret, GError **error)
+{
+    const char *name = amirun_str(record, "QemuUser");
+
+    *ret = NULL;
+    return !name || (*ret = ami_qemu_user_lookup(name, error)) != NULL;
+}
+
+static gboolean
+make_instance_dir(AmiLaunch *l, const AmiLaunchSpec *spec, const AmiQemuUser *u, GError **error)
 {
     g_autofree char *parent = g_build_filename(ami_store_path(spec->store), "instances", NULL);
 
     if (mkdir(parent, 0700) < 0 && errno != EEXIST)
         return ami_error_set_errno(error, errno, parent);
+    if (u && !ami_qemu_user_grant(u, parent, 0710, error))
+        return FALSE;
     if (mkdir(l->dir, 0700) < 0)
         return ami_error_set_errno(error, errno, l->dir);
     if (!save_record(l, error) || !save_user_data(l, spec->user_data, error)) {
@@ -313,13 +368,15 @@ ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
     AmiLaunch *l = launch_new(spec->store, p->instance_id, spec->self_exe);
     g_autofree char *xml = ami_domain_xml_render(p, error);
     g_autofree char *xml_path = g_build_filename(l->dir, "domain.xml", NULL);
+    g_autoptr(AmiQemuUser) qemu_user = NULL;
 
     l->record = new_record(spec, l->dir);
     if (!spec->connect_uri) {
         g_autofree char *root = libvirt_root_for(p->instance_id);
         json_object_set_new(amirun(l), "LibvirtRoot", json_string(root));
     }
-    if (!xml)
+    if (!xml || !qemu_user_of(l->record, &qemu_user, error) ||
+        !open_store_to(qemu_user, spec->store, p, error))
         goto fail;
     for (guint i = 0; i < p->disks->len; i++) {
         const AmiPlanDisk *d = p->disks->pdata[i];
@@ -327,7 +384,7 @@ ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
         if (d->snapshot_id && !verify_snapshot(spec->store, d->snapshot_id, error))
             goto fail;
     }
-    if (!make_instance_dir(l, spec, error))
+    if (!make_instance_dir(l, spec, qemu_user, error))
         goto fail;
     for (guint i = 0; i < p->disks->len; i++) {
         if (!create_disk(p->disks->pdata[i], error))
@@ -590,9 +647,47 @@ net_start(AmiLaunch *l, GError **error)
     return TRUE;
 }
 
+/*
+ * What QEMU opens itself in the instance's directory (0710: reach, not list): its disks
+ * (0660) and the seed (0640).  The console is opened by libvirt and handed over as an fd;
+ * the NVRAM libvirt creates owned by QEMU's user; net.sock is opened once it exists.
+ */
+static gboolean
+open_instance_to(AmiLaunch *l, const AmiQemuUser *u, GError **error)
+{
+    const char *seed = amirun_str(l->record, "Seed");
+    size_t i;
+    json_t *d;
+
+    if (!u)
+        return TRUE;
+    if (!ami_qemu_user_grant(u, l->dir, 0710, error) ||
+        (seed && !ami_qemu_user_grant(u, seed, 0640, error)))
+        return FALSE;
+    json_array_foreach(json_object_get(amirun(l), "Disks"), i, d) {
+        const char *path = json_string_value(json_object_get(d, "Path"));
+
+        if (path && (!ami_qemu_user_grant(u, path, 0660, error) ||
+                     !ami_qemu_user_check_access(u, path, R_OK | W_OK, error)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* QEMU's -netdev stream connects to net.sock: connecting takes write permission. */
+static gboolean
+open_net_to(AmiLaunch *l, const AmiQemuUser *u, GError **error)
+{
+    const char *sock = json_string_value(json_object_get(json_object_get(amirun(l), "Network"),
+                                                         "Socket"));
+
+    return !u || !l->net || !sock || ami_qemu_user_grant(u, sock, 0660, error);
+}
+
 gboolean
 ami_launch_start(AmiLaunch *l, GError **error)
 {
+    g_autoptr(AmiQemuUser) qemu_user = NULL;
     g_autofree char *xml = NULL;
     g_autofree char *xml_path = g_build_filename(l->dir, "domain.xml", NULL);
     g_autofree char *log = g_build_filename(l->dir, "libvirt.log", NULL);
@@ -601,14 +696,15 @@ ami_launch_start(AmiLaunch *l, GError **error)
     const char *root = amirun_str(l->record, "LibvirtRoot");
     int pid;
 
-    if (!g_file_get_contents(xml_path, &xml, NULL, error))
+    if (!g_file_get_contents(xml_path, &xml, NULL, error) ||
+        !qemu_user_of(l->record, &qemu_user, error) || !open_instance_to(l, qemu_user, error))
         return FALSE;
     if (!(l->reaper = ami_reaper_spawn(l->self_exe, error)))
         return FALSE;
-    l->hv = root ? ami_hypervisor_open_embedded(root, caps, log, error)
+    l->hv = root ? ami_hypervisor_open_embedded(root, caps, log, qemu_user, error)
                  : ami_hypervisor_open_uri(amirun_str(l->record, "Connect"), log, error);
     if (!l->hv || !watch_pid_file(l, error) || !net_start(l, error) ||
-        !ami_hypervisor_start(l->hv, xml, error))
+        !open_net_to(l, qemu_user, error) || !ami_hypervisor_start(l->hv, xml, error))
         return FALSE;
     if ((pid = ami_hypervisor_qemu_pid(l->hv)) > 0) {
         if (!ami_reaper_watch(l->reaper, pid, error))

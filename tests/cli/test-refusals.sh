@@ -201,3 +201,22 @@ contains "$ERR" "this boot uses legacy BIOS (BootMode legacy-bios)"
 run 0 deregister-image --image-id ami-0000000000000c0de
 [ ! -e "$STORE/images/ami-0000000000000c0de.json" ] || fail "the old TPM record was not deregistered"
 ok "TpmSupport v2.0 without UEFI: refused by register-image and run; old records still deregister"
+
+# --- run: QEMU's user (docs/run.md "Security layers") --------------------------------
+# As root, a missing user (scripts/install-deps not run) is one clear error naming the
+# way out, before anything is resolved or created; a dry run needs no user.
+if [ "$(id -u)" = 0 ]; then
+    AMI_RUN_QEMU_USER=nosuchuser refused 4 run "$ami" --timeout 5
+    contains "$ERR" "ami-run: run: QEMU's user 'nosuchuser' does not exist: run scripts/install-deps as root to create it, or pass --qemu-user root"
+    refused 4 run "$ami" --timeout 5 --qemu-user nosuchuser
+    contains "$ERR" "QEMU's user 'nosuchuser' does not exist"
+    AMI_RUN_QEMU_USER=nosuchuser run 0 run "$ami" --dry-run
+    ok "as root, a missing QEMU user: exit 4, one line naming install-deps and --qemu-user root"
+else
+    refused 2 run "$ami" --timeout 5 --qemu-user root
+    contains "$ERR" "--qemu-user needs ami-run to run as root"
+    ok "not root: --qemu-user is refused (QEMU runs as the caller)"
+fi
+refused 2 run "$ami" --timeout 5 --qemu-user root --connect qemu:///session
+contains "$ERR" "--qemu-user needs ami-run to run as root with its own libvirt (without --connect)"
+ok "--qemu-user with --connect: refused (that libvirt chooses QEMU's user)"

@@ -9,6 +9,10 @@ need qemu-system-x86_64 mkfs.vfat mcopy syslinux sfdisk cpio busybox apt-get dpk
 [ "$(id -u)" != 0 ] || getent passwd libvirt-qemu >/dev/null ||
     skip "the libvirt-qemu user does not exist (scripts/install-deps creates it)"
 
+# As root QEMU runs as ami-run-qemu, which must traverse to the store (mktemp made
+# $WORK 0700); the store itself stays closed to everyone else (docs/run.md).
+chmod 0711 "$WORK"
+
 qemus_of() { pgrep -f "guest=$1" 2>/dev/null || true; }
 
 # Whatever happens, no ami-run or QEMU of this test outlives it: a failed test may leave
