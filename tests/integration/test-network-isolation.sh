@@ -84,6 +84,7 @@ for p in "router 172.31.0.1:$port" "10.0.2.2:$port" "resolver 172.31.0.2:$port" 
 done
 got=$(lines "$a_out" "probe routed 127.0.0.1:80=")
 case "$got" in *host-imds-answered* | *"200 OK"*) fail "A reached the host's 127.0.0.1:80 via a routed 127.0.0.1: $got" ;; esac
+tr -d '\r' <<<"$a_out" | grep 'iso: probe ' | sed 's/.*iso: /  A: /'
 ok "A: no answer from the host's 127.0.0.1:$port (router, 10.0.2.2, resolver, IMDS address, 127.0.0.1 routed out of eth0)"
 
 # --- B, while A runs: its own id, nothing of A's
@@ -103,6 +104,7 @@ for p in "other $a_ip:80" "other routed $a_ip:80" "alias 172.31.15.254:80" "rout
     [ -n "$(lines "$b_out" "$p=")" ] || fail "B did not try $p: $b_out"
     case "$got" in *"$a"* | *"200 OK"*) fail "B reached something of A via $p: $got" ;; esac
 done
+tr -d '\r' <<<"$b_out" | grep -E 'iso: (other|alias|router) ' | sed 's/.*iso: /  B: /'
 assert_clean "$b"
 # A kept reading while B ran, and only ever got its own id.
 log=$STORE/instances/$a/console.log

@@ -44,7 +44,8 @@ ud=$WORK/user-data
     printf 'Content-Type: multipart/mixed; boundary="==ec2test=="\nMIME-Version: 1.0\n\n'
     printf -- '--==ec2test==\nContent-Type: text/cloud-config; charset="us-ascii"\n\n'
     printf '#cloud-config\nwrite_files:\n  - path: /run/ec2test.env\n    content: "HOSTPORT=%s\\n"\n' "$port"
-    printf 'runcmd:\n  - echo "ec2test: cloud-config runcmd ran as $(id -un)"\n\n'
+    # Quoted whole: a plain YAML scalar cannot hold ": ".
+    printf "runcmd:\n  - 'echo \"ec2test: cloud-config runcmd ran as \$(id -un)\"'\n\n"
     printf -- '--==ec2test==\nContent-Type: text/x-shellscript; charset="us-ascii"\n\n'
     cat "$(dirname "$0")/debian-ec2-user-data.sh"
     printf -- '\n--==ec2test==--\n'
