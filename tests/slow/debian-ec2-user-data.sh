@@ -75,6 +75,7 @@ probe "169.254.169.254:$HOSTPORT"
 say "imds_ipv6=[$(curl -g -sS -m 4 "http://[fd00:ec2::254]/latest/meta-data/instance-id" 2>&1 | head -c 160 | tr '\r\n' '  ')]"
 # Raw frames: a TCP SYN to 127.0.0.1 and 0.0.0.0 sent out of the NIC to the router's MAC
 # (the guest kernel would never route these); the stack must not connect them on the host.
+# The same SYN to 169.254.169.254:80 is the control: the IMDS answers it (SYN-ACK, 0x12).
 python3 - "$dev" "$me" "$gw" "$HOSTPORT" <<'PY'
 import random, select, socket, struct, sys, time
 dev, me, gw, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -96,10 +97,10 @@ if gwmac is None:
     sys.exit(0)
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
 s.bind((dev, 0))
-for dst in ("127.0.0.1", "0.0.0.0"):
+for dst, dport in (("169.254.169.254", 80), ("127.0.0.1", port), ("0.0.0.0", port)):
     sport = random.randint(20000, 60000)
     src, d = socket.inet_aton(me), socket.inet_aton(dst)
-    tcp = struct.pack("!HHIIBBHHH", sport, port, random.getrandbits(32), 0, 5 << 4, 0x02,
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, random.getrandbits(32), 0, 5 << 4, 0x02,
                       64240, 0, 0)
     tcp = tcp[:16] + struct.pack("!H", csum(src + d + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), random.getrandbits(16), 0x4000,
@@ -117,10 +118,10 @@ for dst in ("127.0.0.1", "0.0.0.0"):
                 continue
             ihl = (fr[14] & 15) * 4
             sp, dp = struct.unpack("!HH", fr[14 + ihl:18 + ihl])
-            if sp == port and dp == sport:
+            if sp == dport and dp == sport:
                 answer = "tcp flags 0x%02x" % fr[14 + ihl + 13]
         if answer != "none":
             break
-    print("ec2test: raw %s:%d answer=%s" % (dst, port, answer))
+    print("ec2test: raw %s:%d answer=%s" % (dst, dport, answer))
 PY
 say "script done at $(cut -d' ' -f1 /proc/uptime)"

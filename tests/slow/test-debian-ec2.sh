@@ -120,6 +120,8 @@ ok "botocore $(val botocore_version): InstanceMetadataRegionFetcher, IMDSRegionP
 case "$OUT" in *"$secret"*) fail "the guest read the host's 127.0.0.1:$port service" ;; esac
 [ "$(grep -vx listening "$WORK/listener.log")" = "" ] ||
     fail "the host's 127.0.0.1:$port was connected to: $(cat "$WORK/listener.log")"
+[ "$(tr -d '\r' <<<"$OUT" | sed -n 's/.*ec2test: raw 169.254.169.254:80 answer=//p')" = "tcp flags 0x12" ] ||
+    fail "the raw-frame prober's control (a SYN to 169.254.169.254:80) got no SYN-ACK: $(val 'raw[^=]*')"
 for dst in 127.0.0.1 0.0.0.0; do
     a=$(tr -d '\r' <<<"$OUT" | sed -n "s/.*ec2test: raw $dst:$port answer=//p" | head -1)
     case "$a" in none | "tcp flags 0x14" | "tcp flags 0x04") ;;
