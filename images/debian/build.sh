@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Build the Debian 12 cloud-init test AMI: debootstrap (minbase) + Debian's cloud kernel
-# + real cloud-init with the NoCloud datasource, on a GPT disk: an EFI system partition
+# + real cloud-init with the NoCloud datasource (or, variant ec2, the Ec2 datasource as real
+# EC2 AMIs configure it), on a GPT disk: an EFI system partition
 # with systemd-boot (kernel and initramfs copied there, console=ttyS0) and an ext4 root
 # made with `mke2fs -d` (no loop devices, no mounts).  BootMode uefi.
 # Usage: build.sh ARCH [VARIANT]
 #   ARCH     x86_64
 #   VARIANT  ok (default) | emergency (root=LABEL that does not exist: the initramfs
-#            gives up waiting for the root device and drops to a shell)
+#            gives up waiting for the root device and drops to a shell) | ec2
+#            (datasource_list: [ Ec2, None ], as Amazon Linux and Debian's own AMIs:
+#            cloud-init reads 169.254.169.254, never a seed ISO)
 # Prints the output directory: disk.raw and ami.json.  Needs root for debootstrap.
 source "$(dirname "$0")/../lib.sh"
 
@@ -34,8 +37,9 @@ if [ ! -e "$rootfs_dir/done" ]; then
     mkdir -p "$rootfs_dir"
     root=$rootfs_dir/root
     # python3-cffi-backend is named explicitly: cloud-init needs it and minbase misses it.
+    # python3-botocore and curl: real IMDS clients for the tests of the ec2 variant.
     debootstrap --variant=minbase --arch=amd64 \
-        --include=systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,cloud-init,python3-cffi-backend,ifupdown,isc-dhcp-client,netbase,ca-certificates,openssh-server \
+        --include=systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,cloud-init,python3-cffi-backend,ifupdown,isc-dhcp-client,netbase,ca-certificates,openssh-server,python3-botocore,curl \
         bookworm "$root" "$mirror" >"$rootfs_dir/debootstrap.log" 2>&1 ||
         die "debootstrap failed, see $rootfs_dir/debootstrap.log"
     cat >"$root/etc/fstab" <<'FSTAB'
@@ -83,6 +87,27 @@ mcopy -i "$work/esp.img" "$root/boot/initrd.img-$kver" ::initrd.img
 mcopy -i "$work/esp.img" "$work/loader.conf" ::loader/loader.conf
 mcopy -i "$work/esp.img" "$work/debian.conf" ::loader/entries/debian.conf
 mke2fs -q -t ext4 -L debian-root -d "$root" "$work/root.img" "${root_mib}M" >&2
+if [ "$variant" = ec2 ]; then
+    # The shared tree has the NoCloud list; replace that one file in the new file system
+    # (debugfs, no mount) rather than copying the whole tree.
+    cfg=/etc/cloud/cloud.cfg.d/90-ami-run.cfg
+    cat >"$work/ec2.cfg" <<'CFG'
+# As real EC2 AMIs (Amazon Linux, Debian's own): the metadata service, never a seed ISO.
+datasource_list: [ Ec2, None ]
+# minbase has no locales package: use the locale glibc always has.
+locale: C.UTF-8
+CFG
+    chmod 0644 "$work/ec2.cfg"
+    # debugfs links a written file into its cwd under the name given, slashes and all.
+    printf 'cd %s\nrm %s\nwrite %s %s\n' "${cfg%/*}" "${cfg##*/}" "$work/ec2.cfg" "${cfg##*/}" \
+        >"$work/ec2.debugfs"
+    debugfs -w -f "$work/ec2.debugfs" "$work/root.img" >"$work/debugfs.log" 2>&1 ||
+        die "debugfs on the ec2 root failed: $(cat "$work/debugfs.log")"
+    debugfs -R "cat $cfg" "$work/root.img" 2>/dev/null | grep -qx 'datasource_list: \[ Ec2, None \]' ||
+        die "debian: $cfg in the ec2 image is not the Ec2 list"
+    e2fsck -fn "$work/root.img" >"$work/e2fsck.log" 2>&1 ||
+        die "debian: the ec2 root is inconsistent after debugfs: $(tail -5 "$work/e2fsck.log")"
+fi
 
 truncate -s $(((1 + esp_mib + root_mib + 1) * 1024 * 1024)) "$out/disk.raw"
 printf 'label: gpt\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=ESP\nsize=%d, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\n' \
