@@ -848,7 +848,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
     RunOpts o = {.secure_boot = -1};
     const ArgSpec specs[] = {
         {"image-id", ARG_STRING, &o.image_id, "ami-…", "the AMI (or give it as a bare argument)", TRUE},
-        {"instance-type", ARG_STRING, &o.instance_type, "TYPE", "sizes the boot (default t3.micro / t4g.micro)"},
+        {"instance-type", ARG_STRING, &o.instance_type, "TYPE", "sizes the boot and sets its platform: Nitro (NVMe) or Xen (virtio) (default t3.micro / t4g.micro)"},
         {"memory", ARG_STRING, &o.memory, "MiB", "memory, overrides the type (e.g. 2048 or 2G)"},
         {"vcpus", ARG_STRING, &o.vcpus, "N", "vCPUs, overrides the type"},
         {"boot-mode", ARG_STRING, &o.boot_mode, "MODE", "override the image's BootMode"},

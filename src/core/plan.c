@@ -448,7 +448,7 @@ plan_machine(AmiRunPlan *plan, const AmiImage *image, const AmiPlanOptions *opts
     AmiBootMode mode = opts->boot_mode != AMI_BOOT_MODE_LAST ? opts->boot_mode : image->boot_mode;
 
     if (!type)
-        return ami_error_invalid(error, "unknown instance type '%.64s' (known: t3.*, m5(d).*, c5(d).*, "
+        return ami_error_invalid(error, "unknown instance type '%.64s' (known: t3(a).*, t2.*, m5(d).*, c5(d).*, m4/c4/r4.large, "
                       "t4g.*, m6g(d).*… see 'ami-run run --help'); --memory and --vcpus "
                       "size a boot directly", type_name);
     if ((type->arch == AMI_ARCH_ARM64) != (arch == AMI_ARCH_ARM64))

@@ -22,7 +22,8 @@ stage_is() {
 }
 
 boot 1 "$panic" --timeout 120
-contains "$ERR" "$IID: failure (root-device-not-found)"
+# t3.micro (the default) is on NVMe: the verdict says what a missing root may mean there.
+contains "$ERR" "$IID: failure (root-device-not-found: the image may lack an NVMe driver (instance type t3.micro uses NVMe; try --disk-bus virtio or a Xen-era type such as t2.micro))"
 # loglevel=7 shows the kernel's first word on it (a plain printk), which decides.
 contains "$ERR" 'VFS: Cannot open root device "nonexistent"'
 contains "$ERR" "last console lines:"
@@ -31,7 +32,11 @@ assert_clean "$IID"
 [ "$(jq -r .Reservations[0].Instances[0].AmiRun.Verdict.Class \
     <<<"$("$AMI_RUN" describe-instances --instance-ids "$IID")")" = root-device-not-found ] ||
     fail "the verdict is not in the instance record"
-ok "kernel without a root: exit 1, root-device-not-found at stage kernel, verdict recorded"
+ok "kernel without a root: exit 1, root-device-not-found at stage kernel, NVMe hint, verdict recorded"
+
+boot 1 "$panic" --disk-bus virtio --timeout 120
+contains "$ERR" "$IID: failure (root-device-not-found) after"
+ok "the same on virtio: root-device-not-found without the NVMe hint"
 
 boot 1 "$blank" --timeout 120
 contains "$ERR" "$IID: failure (no-bootable-device)"

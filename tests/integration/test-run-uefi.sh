@@ -16,8 +16,10 @@ contains "$ERR" "(t3.micro, uefi, tcg)"
 contains "$OUT" "BdsDxe: starting Boot"
 contains "$OUT" "ami-run-tiny: firmware uefi"
 contains "$OUT" "user-data on x86_64"
+contains "$OUT" "ami-run-tiny: disk nvme0n1 size=1073741824 serial=vol"   # t3.micro: Nitro, NVMe
+contains "$OUT" "ami-run-tiny: dmi sys_vendor=Amazon_EC2 product_name=t3.micro product_uuid=ec2"
 assert_clean "$IID"
-ok "x86_64 BootMode uefi: OVMF without Secure Boot loads systemd-boot, user data runs"
+ok "x86_64 BootMode uefi: OVMF without Secure Boot loads systemd-boot from NVMe, Nitro SMBIOS, user data runs"
 
 arm=$(tiny_ami arm64 uefi ok)
 run 0 run "$arm" --dry-run
@@ -28,8 +30,11 @@ contains "$ERR" "(t4g.micro, uefi, tcg)"
 contains "$OUT" "EFI stub: Booting Linux Kernel"          # PL011, from the firmware
 contains "$OUT" "ami-run-tiny: firmware uefi"              # ttyS0, the pci-serial
 contains "$OUT" "user-data on aarch64"
+# t4g is Nitro too: NVMe, and the SMBIOS tables reach the guest through AAVMF.
+contains "$OUT" "ami-run-tiny: disk nvme0n1 size=1073741824 serial=vol"
+contains "$OUT" "ami-run-tiny: dmi sys_vendor=Amazon_EC2 product_name=t4g.micro product_uuid=ec2"
 assert_clean "$IID"
-ok "arm64 without BootMode: AAVMF, console=ttyS0 captured with the PL011, user data runs"
+ok "arm64 without BootMode: AAVMF boots from NVMe, Nitro SMBIOS, console=ttyS0 captured with the PL011, user data runs"
 
 # BootMode legacy-bios on arm64 is refused, as EC2 does.
 run 2 run "$arm" --boot-mode legacy-bios --dry-run
