@@ -134,6 +134,15 @@ gboolean ami_instances_reap_stale(AmiStore *store, GError **error);
 /** ami_instances_list() - every instance record, by launch time.  New array. */
 GPtrArray *ami_instances_list(AmiStore *store, GError **error);
 
+/**
+ * ami_instance_set_verdict() - AmiRun.Verdict of a record whose guest a supervisor holds
+ * (run --keep).  The supervisor writes the record only when it starts and when the guest
+ * stops, neither of which happens while run watches for the verdict; a stop drops the
+ * verdict (it described that boot).
+ */
+gboolean ami_instance_set_verdict(AmiStore *store, const char *instance_id, json_t *verdict,
+                                  GError **error);
+
 /** ami_instance_load() - one record (new reference) or AMI_ERROR_NOT_FOUND. */
 json_t *ami_instance_load(AmiStore *store, const char *instance_id, GError **error);
 

@@ -766,6 +766,13 @@ execute_supervised(const Cli *cli, RunCtx *c, AmiLaunch *launch, gboolean detach
         return FALSE;
     }
     report(cli, c, id);
+    {
+        g_autoptr(json_t) verdict = verdict_json(c);
+        g_autoptr(GError) local = NULL;
+
+        if (!ami_instance_set_verdict(c->store, id, verdict, &local))
+            cli_notice(cli, "%s: the verdict is not in its record: %s, ignoring", id, local->message);
+    }
     cli_notice(cli, "%s: kept running (--keep); end it: ami-run terminate-instances "
                "--instance-ids %s", id, id);
     return outcome_error(c, outcome, error);

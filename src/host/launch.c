@@ -957,6 +957,22 @@ ami_instances_list(AmiStore *store, GError **error)
     return out;
 }
 
+gboolean
+ami_instance_set_verdict(AmiStore *store, const char *instance_id, json_t *verdict,
+                         GError **error)
+{
+    g_autoptr(json_t) r = ami_instance_load(store, instance_id, error);
+    g_autofree char *path = NULL;
+
+    if (!r)
+        return FALSE;
+    if (!json_is_object(json_object_get(r, "AmiRun")))
+        json_object_set_new(r, "AmiRun", json_object());
+    json_object_set(json_object_get(r, "AmiRun"), "Verdict", verdict);
+    path = g_build_filename(ami_store_path(store), "instances", instance_id, "instance.json", NULL);
+    return ami_json_write_file_atomic(path, r, 0600, error);
+}
+
 json_t *
 ami_instance_load(AmiStore *store, const char *instance_id, GError **error)
 {

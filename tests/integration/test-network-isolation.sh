@@ -17,7 +17,7 @@ fi
 source "$(dirname "$0")/lib.sh"
 [ "${AMI_RUN_TEST_NETNS:-}" = inside ] || skip "needs root and unshare(1) for a network namespace"
 need ip python3 curl
-export AMI_RUN_NET=slirp # until ami-run's own network is the default (issue 11)
+unset AMI_RUN_NET # the own network, as every instance has
 
 # --- the namespace: lo up, 169.254.169.254 on a dummy interface (lo if there is no dummy)
 ip link set lo up || fail "ip link set lo up"
