@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The user QEMU and swtpm run as when ami-run runs as root (docs/run.md "Security
+ * The user QEMU runs as when ami-run runs as root (docs/run.md "Security
  * layers"): a dedicated system user that scripts/install-deps creates, never root unless
  * `run --qemu-user root` asks for it.  libvirt is told to leave file ownership alone
  * (dynamic_ownership = 0), so the instance's files are opened to this user's group here,

@@ -793,6 +793,16 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     Watch w = {.fd = -1};
     gint64 start = g_get_monotonic_time();
 
+    /*
+     * NitroTPM: swtpm runs as us, and with dynamic_ownership = 0 libvirt leaves its socket
+     * root's 0600, which QEMU's user cannot connect to (and swtpm_setup as that user cannot
+     * sign with /var/lib/swtpm-localca): such a boot keeps QEMU as root, and says so.
+     */
+    if (c->plan->tpm && c->qemu_user && getuid() == 0 &&
+        strcmp(c->qemu_user, "root") != 0) {
+        cli_notice(cli, "TpmSupport v2.0: QEMU and swtpm run as root for this boot (not as '%s'; docs/run.md)", c->qemu_user);
+        c->qemu_user = spec.qemu_user = NULL;
+    }
     /* Everything is checked: only now may the store change (resolve() reads only). */
     ami_store_free(c->store);
     if (!(c->store = cli_open_store(cli, TRUE, error)) || !ami_instances_reap_stale(c->store, error))

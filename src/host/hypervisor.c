@@ -158,8 +158,8 @@ copy_dir_files(const char *from, const char *to)
 }
 
 /*
- * qemu.conf of a private root.  QEMU and swtpm run as @qemu_user (root: the dedicated
- * user, docs/run.md "Security layers") or as us.  dynamic_ownership = 0: libvirt's DAC
+ * qemu.conf of a private root.  QEMU runs as @qemu_user (root: the dedicated user,
+ * docs/run.md "Security layers") or as us.  dynamic_ownership = 0: libvirt's DAC
  * driver would otherwise chown every image of a disk's backing chain, the read-only store
  * snapshots included, to QEMU's user while the domain runs, and with remember_owner = 0
  * back to root:root after: a snapshot shared by two instances would lose its owner under
@@ -175,14 +175,20 @@ write_qemu_conf(const char *root, const AmiQemuUser *qemu_user, GError **error)
     g_autofree char *conf = g_build_filename(etc, "qemu.conf", NULL);
     unsigned uid = qemu_user ? (unsigned)qemu_user->uid : (unsigned)getuid();
     unsigned gid = qemu_user ? (unsigned)qemu_user->gid : (unsigned)getgid();
+    /*
+     * swtpm stays ours (root as root): swtpm_setup signs the TPM's EK certificate with
+     * the local CA in /var/lib/swtpm-localca, which is tss's (or root's, once root used
+     * it), so as QEMU's user it fails "Authoring the TPM state failed".
+     */
+    unsigned tpm_uid = (unsigned)getuid(), tpm_gid = (unsigned)getgid();
     g_autofree char *text = g_strdup_printf(
         "# Written by ami-run for one instance.\n"
         "stdio_handler = \"file\"\n"       /* no virtlogd */
         "user = \"+%u\"\ngroup = \"+%u\"\n"
-        "swtpm_user = \"+%u\"\nswtpm_group = \"+%u\"\n" /* swtpm too (not tss) */
+        "swtpm_user = \"+%u\"\nswtpm_group = \"+%u\"\n" /* not tss */
         "dynamic_ownership = 0\n"
         "security_driver = \"none\"\n"
-        "remember_owner = 0\n", uid, gid, uid, gid);
+        "remember_owner = 0\n", uid, gid, tpm_uid, tpm_gid);
 
     if (g_mkdir_with_parents(etc, 0700) < 0)
         return ami_error_set_errno(error, errno, etc);
