@@ -14,6 +14,9 @@
 
 G_BEGIN_DECLS
 
+/* The store of root when neither --store, AMI_RUN_STORE nor XDG_DATA_HOME says. */
+#define AMI_STORE_ROOT_DEFAULT "/var/lib/ami-run"
+
 /* OwnerId of everything registered locally; `--owners self` selects it. */
 #define AMI_STORE_OWNER_ID "000000000000"
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -47,6 +48,12 @@ ami_store_resolve_path(const char *flag)
 
     if (base)
         return g_canonicalize_filename(base, NULL);
+    /*
+     * As root QEMU runs as ami-run-qemu, which must reach the store: root's home is 0700,
+     * so root's default store is the system's data directory (docs/store.md).
+     */
+    if (geteuid() == 0 && !g_getenv("XDG_DATA_HOME"))
+        return g_strdup(AMI_STORE_ROOT_DEFAULT);
     return g_build_filename(g_get_user_data_dir(), "ami-run", NULL);
 }
 

@@ -338,6 +338,28 @@ test_store_resolve_path_precedence(void **state)
     assert_string_equal(flag, "/tmp/from-flag");
     assert_string_equal(env, "/tmp/from-env");
     g_unsetenv("AMI_RUN_STORE");
+
+    /* Without either: root's is /var/lib/ami-run (QEMU's user cannot enter /root),
+     * anyone else's, and root's with XDG_DATA_HOME, is $XDG_DATA_HOME/ami-run. */
+    {
+        g_autofree char *saved = g_strdup(g_getenv("XDG_DATA_HOME"));
+        g_autofree char *dflt = NULL, *xdg = NULL;
+
+        g_unsetenv("XDG_DATA_HOME");
+        dflt = ami_store_resolve_path(NULL);
+        if (geteuid() == 0)
+            assert_string_equal(dflt, "/var/lib/ami-run");
+        else
+            assert_true(g_str_has_suffix(dflt, "/.local/share/ami-run"));
+        g_setenv("XDG_DATA_HOME", "/tmp/xdg", TRUE);
+        xdg = ami_store_resolve_path(NULL);
+        if (geteuid() == 0) /* GLib caches the user data dir: root's case reads the variable */
+            assert_string_equal(xdg, "/tmp/xdg/ami-run");
+        if (saved)
+            g_setenv("XDG_DATA_HOME", saved, TRUE);
+        else
+            g_unsetenv("XDG_DATA_HOME");
+    }
 }
 
 int
