@@ -796,12 +796,14 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     /*
      * NitroTPM: swtpm runs as us, and with dynamic_ownership = 0 libvirt leaves its socket
      * root's 0600, which QEMU's user cannot connect to (and swtpm_setup as that user cannot
-     * sign with /var/lib/swtpm-localca): such a boot keeps QEMU as root, and says so.
+     * sign with /var/lib/swtpm-localca).  QEMU never runs as root unless asked: refused
+     * before anything is made, naming the way to ask.
      */
-    if (c->plan->tpm && c->qemu_user && getuid() == 0 &&
-        strcmp(c->qemu_user, "root") != 0) {
-        cli_notice(cli, "TpmSupport v2.0: QEMU and swtpm run as root for this boot (not as '%s'; docs/run.md)", c->qemu_user);
-        c->qemu_user = spec.qemu_user = NULL;
+    if (c->plan->tpm && c->qemu_user && getuid() == 0 && strcmp(c->qemu_user, "root") != 0) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "TpmSupport v2.0: swtpm cannot run as '%s' yet (docs/run.md \"Security layers\"); to boot it with QEMU and swtpm as root, pass --qemu-user root",
+                    c->qemu_user);
+        return FALSE;
     }
     /* Everything is checked: only now may the store change (resolve() reads only). */
     ami_store_free(c->store);
