@@ -17,21 +17,21 @@
 
 #define POLL_MS 500
 
-typedef gboolean (*VerbFunc)(Cli *cli, int argc, char **argv, GError **error);
-
-static VerbFunc
+/* The waiter's operation, from the verb table (cli.h). */
+static CliVerbFunc
 verb_func(const char *verb)
 {
-    if (strcmp(verb, "describe-instances") == 0)
-        return cmd_describe_instances;
-    if (strcmp(verb, "describe-images") == 0)
-        return cmd_describe_images;
-    if (strcmp(verb, "describe-snapshots") == 0)
-        return cmd_describe_snapshots;
-    if (strcmp(verb, "describe-volumes") == 0)
-        return cmd_describe_volumes;
-    if (strcmp(verb, "describe-key-pairs") == 0)
-        return cmd_describe_key_pairs;
+#define VERB_ENTRY(name, fn, help) {name, cmd_##fn},
+    static const struct {
+        const char *name;
+        CliVerbFunc func;
+    } verbs[] = {CLI_VERBS(VERB_ENTRY){NULL, NULL}};
+#undef VERB_ENTRY
+
+    for (guint i = 0; verbs[i].name; i++) {
+        if (strcmp(verbs[i].name, verb) == 0)
+            return verbs[i].func;
+    }
     return NULL;
 }
 
@@ -72,12 +72,11 @@ call(const Cli *cli, const AmiWaiter *w, int argc, char **argv, json_t **ret_res
     g_autoptr(json_t) response = NULL;
     Cli sub = {.verb = w->verb, .store_path = cli->store_path, .output = CLI_OUTPUT_JSON,
                .capture = &response};
+    CliVerbFunc func = verb_func(w->verb);
     g_autoptr(GError) local = NULL;
-    g_auto(GStrv) args = g_new0(char *, (gsize)argc + 1);
 
-    for (int i = 0; i < argc; i++)
-        args[i] = g_strdup(argv[i]);
-    if (!verb_func(w->verb)(&sub, argc, args, &local)) {
+    g_assert(func); /* every waiter names a verb of the table (test-wait, test-instances run each) */
+    if (!func(&sub, argc, argv, &local)) {
         if (!g_error_matches(local, AMI_ERROR, AMI_ERROR_NOT_FOUND)) {
             g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;

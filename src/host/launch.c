@@ -957,6 +957,13 @@ ami_instances_list(AmiStore *store, GError **error)
     return out;
 }
 
+/* <store>/instances/ID/instance.json (ID checked by the caller or by ami_instance_load()). */
+static char *
+record_path_of(AmiStore *store, const char *instance_id)
+{
+    return g_build_filename(ami_store_path(store), "instances", instance_id, "instance.json", NULL);
+}
+
 gboolean
 ami_instance_set_verdict(AmiStore *store, const char *instance_id, json_t *verdict,
                          GError **error)
@@ -969,7 +976,7 @@ ami_instance_set_verdict(AmiStore *store, const char *instance_id, json_t *verdi
     if (!json_is_object(json_object_get(r, "AmiRun")))
         json_object_set_new(r, "AmiRun", json_object());
     json_object_set(json_object_get(r, "AmiRun"), "Verdict", verdict);
-    path = g_build_filename(ami_store_path(store), "instances", instance_id, "instance.json", NULL);
+    path = record_path_of(store, instance_id);
     return ami_json_write_file_atomic(path, r, 0600, error);
 }
 
@@ -984,7 +991,7 @@ ami_instance_load(AmiStore *store, const char *instance_id, GError **error)
                     instance_id);
         return NULL;
     }
-    path = g_build_filename(ami_store_path(store), "instances", instance_id, "instance.json", NULL);
+    path = record_path_of(store, instance_id);
     r = json_load_file(path, 0, NULL);
     if (!json_is_object(r)) {
         json_decref(r);
@@ -1059,7 +1066,7 @@ ami_instance_terminate_stopped(AmiStore *store, const char *instance_id, GError 
         ami_store_unlock(store);
         return FALSE;
     }
-    path = g_build_filename(ami_store_path(store), "instances", instance_id, "instance.json", NULL);
+    path = record_path_of(store, instance_id);
     release_instance(store, r, TRUE);
     set_state(r, AMI_INSTANCE_TERMINATED);
     set_reason(r, "Client.UserInitiatedShutdown", "terminate-instances");
