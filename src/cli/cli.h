@@ -84,6 +84,27 @@ AmiStore *cli_open_store(const Cli *cli, gboolean create, GError **error);
  */
 json_t *cli_json_arg(const char *value, const char *what, GError **error);
 
+/**
+ * cli_struct_arg() - a structure parameter as the AWS CLI takes it: JSON text, AWS CLI
+ * shorthand (`Key=k,Values=[a,b]`, parsed by core/shorthand.c) or `file://PATH` holding
+ * either.  @what names the option in errors.  Returns a new reference.
+ */
+json_t *cli_struct_arg(const char *value, const char *what, GError **error);
+
+/**
+ * cli_struct_list() - a list parameter (ARG_LIST): each item is one structure (shorthand,
+ * JSON object or file://) or a JSON list whose members are appended.  Returns a new JSON
+ * list (empty for no items).
+ */
+json_t *cli_struct_list(char **items, const char *what, GError **error);
+
+/**
+ * cli_region() - the region this command works in: --region, else $AWS_REGION, else
+ * $AWS_DEFAULT_REGION, else us-east-1 (as the AWS CLI); NULL with AMI_ERROR_INVALID for a
+ * malformed name.  Records made by a command carry it as AmiRun.Region.
+ */
+const char *cli_region(const Cli *cli, GError **error);
+
 /** cli_require() - AMI_ERROR_INVALID "--NAME is required" when @value is NULL. */
 gboolean cli_require(const void *value, const char *name, GError **error);
 

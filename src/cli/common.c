@@ -4,6 +4,8 @@
 #include "ami-run/ami.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
+#include "ami-run/netinfo.h"
+#include "ami-run/shorthand.h"
 #include "cli.h"
 
 AmiStore *
@@ -32,6 +34,74 @@ cli_json_arg(const char *value, const char *what, GError **error)
         return doc;
     }
     return ami_json_load_string(value, label, error);
+}
+
+/* The text of a `file://` value, or @value itself. */
+static char *
+param_text(const char *value, const char *label, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    char *text = NULL;
+
+    if (!g_str_has_prefix(value, "file://"))
+        return g_strdup(value);
+    if (!g_file_get_contents(value + 7, &text, NULL, &local)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "%s: %s", label, local->message);
+        return NULL;
+    }
+    return text;
+}
+
+json_t *
+cli_struct_arg(const char *value, const char *what, GError **error)
+{
+    g_autofree char *label = g_strdup_printf("--%s", what);
+    g_autofree char *text = param_text(value, label, error);
+    const char *t = text;
+    json_t *doc;
+
+    if (!text)
+        return NULL;
+    while (g_ascii_isspace(*t))
+        t++;
+    /* As the AWS CLI: a value that starts like JSON is JSON, anything else shorthand. */
+    if (*t == '{' || *t == '[' || *t == '"')
+        return ami_json_load_string(t, label, error);
+    g_strchomp(text);
+    doc = ami_shorthand_parse(t, error);
+    if (!doc)
+        g_prefix_error(error, "%s: ", label);
+    return doc;
+}
+
+json_t *
+cli_struct_list(char **items, const char *what, GError **error)
+{
+    g_autoptr(json_t) list = json_array();
+
+    if (!items || !items[0])
+        return g_steal_pointer(&list);
+    for (char **i = items; *i; i++) {
+        json_t *v = cli_struct_arg(*i, what, error);
+
+        if (!v)
+            return NULL;
+        if (json_is_array(v))
+            json_array_extend(list, v);
+        else
+            json_array_append(list, v);
+        json_decref(v);
+    }
+    return g_steal_pointer(&list);
+}
+
+const char *
+cli_region(const Cli *cli, GError **error)
+{
+    const char *region = ami_region_pick(cli->region, g_getenv("AWS_REGION"),
+                                         g_getenv("AWS_DEFAULT_REGION"));
+
+    return ami_region_check(region, error) ? region : NULL;
 }
 
 gboolean
