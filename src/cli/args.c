@@ -36,6 +36,8 @@ print_usage(const Cli *cli, const char *summary, const ArgSpec *specs)
             left = g_strdup_printf("--[no-]%s", s->name);
         else if (s->type == ARG_LIST)
             left = g_strdup_printf("--%s %s…", s->name, s->metavar ? s->metavar : "VALUE");
+        else if (s->type == ARG_OPTIONAL)
+            left = g_strdup_printf("--%s[=%s]", s->name, s->metavar ? s->metavar : "VALUE");
         else
             left = g_strdup_printf("--%s %s", s->name, s->metavar ? s->metavar : "VALUE");
         printf("  %-34s %s\n", left, s->help);
@@ -128,6 +130,9 @@ cli_args_parse(const Cli *cli, const char *summary, const ArgSpec *specs, int ar
                 return FALSE;
             }
             *(int *)s->target = negated ? 0 : 1;
+        } else if (s->type == ARG_OPTIONAL) {
+            g_free(*(char **)s->target);
+            *(char **)s->target = g_strdup(eq ? eq + 1 : "");
         } else if (!take_value(cli, s, eq ? eq + 1 : NULL, &i, argc, argv, error)) {
             return FALSE;
         }
@@ -139,7 +144,7 @@ void
 cli_args_free(const ArgSpec *specs)
 {
     for (const ArgSpec *s = specs; s->name; s++) {
-        if (s->type == ARG_STRING)
+        if (s->type == ARG_STRING || s->type == ARG_OPTIONAL)
             g_clear_pointer((char **)s->target, g_free);
         else if (s->type == ARG_LIST)
             g_clear_pointer((char ***)s->target, g_strfreev);

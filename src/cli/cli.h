@@ -33,6 +33,7 @@ typedef enum {
     ARG_STRING, /* --x VALUE; target char ** */
     ARG_LIST,   /* --x V1 V2 …, repeatable; target char *** (GStrv) */
     ARG_BOOL,   /* --x / --no-x; target int * (caller presets -1 for "unset") */
+    ARG_OPTIONAL, /* --x or --x=VALUE (never the next word); target char **: "" for --x */
     ARG_LAST
 } ArgType;
 
