@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * export-image: the root volume of an AMI becomes a VMDK, RAW or VHD file (docs/export.md).
+ * The conversion holds no store lock and writes nothing into the store; the file is
+ * made under a temporary name next to its target and renamed into place when complete,
+ * so a partial file never stays behind (Ctrl-C removes it; only SIGKILL can leave the
+ * hidden ".export-ami-….part" file).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "ami-run/ami.h"
+#include "ami-run/cleanup.h"
+#include "ami-run/error.h"
+#include "ami-run/export.h"
+#include "ami-run/host.h"
+#include "ami-run/ids.h"
+
+/* The file being written: where it goes, its temporary name, the directories made. */
+typedef struct {
+    char *path;        /* absolute target */
+    char *dir;         /* its directory */
+    char *tmp;         /* the temporary file, once made */
+    GPtrArray *made;   /* directories this export created, outermost first */
+} Target;
+
+static void
+target_clear(Target *t)
+{
+    g_free(t->path);
+    g_free(t->dir);
+    g_free(t->tmp);
+    if (t->made)
+        g_ptr_array_unref(t->made);
+}
+
+/* On failure: the temporary file and the directories made for it go. */
+static void
+target_discard(Target *t)
+{
+    if (t->tmp && g_unlink(t->tmp) < 0 && errno != ENOENT)
+        g_debug("removing '%s': %s, ignoring", t->tmp, g_strerror(errno));
+    g_clear_pointer(&t->tmp, g_free);
+    for (guint i = t->made ? t->made->len : 0; i-- > 0;)
+        (void)g_rmdir(t->made->pdata[i]);
+}
+
+/*
+ * The image's root snapshot (its file path) and the device names of the other EBS
+ * volumes with snapshots, which are not exported.  Reads the records under the lock.
+ */
+static gboolean
+find_root(AmiStore *store, const char *image_id, char **ret_snapshot_path, GPtrArray *skipped,
+          GError **error)
+{
+    g_autoptr(json_t) json = NULL;
+    g_autoptr(json_t) snap = NULL;
+    g_autoptr(AmiImage) image = NULL;
+    g_autofree char *root = NULL;
+    const char *snapshot_id = NULL;
+
+    if (!store)
+        return (g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND,
+                            "Image '%s' does not exist in the store", image_id), FALSE);
+    if (!ami_store_lock(store, error) || !(json = ami_store_load_image(store, image_id, error)) ||
+        !(image = ami_image_parse(json, error)))
+        return FALSE;
+    if (image->root_device_name && !(root = ami_device_normalise(image->root_device_name, error)))
+        return FALSE;
+    for (guint i = 0; i < image->bdms->len; i++) {
+        AmiBdm *bdm = image->bdms->pdata[i];
+
+        if (bdm->kind != AMI_BDM_EBS || !bdm->snapshot_id)
+            continue;
+        if (root && strcmp(bdm->device, root) == 0)
+            snapshot_id = bdm->snapshot_id;
+        else
+            g_ptr_array_add(skipped, g_strdup(bdm->device_name));
+    }
+    if (!snapshot_id)
+        return ami_error_invalid(error, "Image '%s' has no EBS root volume with a snapshot to "
+                                 "export", image_id);
+    if (!(snap = ami_store_load_snapshot(store, snapshot_id, error)))
+        return FALSE;
+    *ret_snapshot_path = ami_store_snapshot_path(store, snapshot_id);
+    ami_store_unlock(store);
+    return TRUE;
+}
+
+/* The directories of @rel (relative to @base, which exists) that do not exist yet. */
+static gboolean
+plan_directories(const char *base, const char *rel_dir, Target *t, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(rel_dir, "/", -1);
+    g_autofree char *at = g_strdup(base);
+
+    for (char **p = parts; *p; p++) {
+        char *next;
+
+        if (!**p)
+            continue;
+        next = g_build_filename(at, *p, NULL);
+        g_free(at);
+        at = next;
+        if (g_file_test(at, G_FILE_TEST_IS_DIR))
+            continue;
+        if (g_file_test(at, G_FILE_TEST_EXISTS))
+            return ami_error_invalid(error, "'%s' is not a directory", at);
+        g_ptr_array_add(t->made, g_strdup(at));
+    }
+    return TRUE;
+}
+
+/* Where the file goes: --output-file (a file, or a directory to put the default name
+ * in), else BUCKET/PREFIX… below the working directory, whose bucket must exist. */
+static gboolean
+resolve_target(const AmiExportRequest *r, const AmiExportOptions *opts, const char *task_id,
+               Target *t, GError **error)
+{
+    g_autofree char *def = ami_export_default_path(r, task_id);
+    g_autofree char *base = g_path_get_basename(def);
+    GStatBuf st;
+
+    t->made = g_ptr_array_new_with_free_func(g_free);
+    if (opts->output_file) {
+        if (!*opts->output_file)
+            return ami_error_invalid(error, "--output-file is empty");
+        t->path = g_canonicalize_filename(opts->output_file, NULL);
+        if (g_file_test(t->path, G_FILE_TEST_IS_DIR)) {
+            char *in = g_build_filename(t->path, base, NULL);
+
+            g_free(t->path);
+            t->path = in;
+        }
+        t->dir = g_path_get_dirname(t->path);
+        if (!g_file_test(t->dir, G_FILE_TEST_IS_DIR))
+            return ami_error_invalid(error, "--output-file '%s': directory '%s' does not exist",
+                                     opts->output_file, t->dir);
+    } else {
+        g_autofree char *rel_dir = g_path_get_dirname(def);
+
+        t->path = g_canonicalize_filename(def, NULL);
+        t->dir = g_path_get_dirname(t->path);
+        if (r->s3_bucket && !g_file_test(r->s3_bucket, G_FILE_TEST_IS_DIR))
+            return ami_error_invalid(error, "S3Bucket '%s': there is no directory '%s' here (EC2 "
+                                     "needs the bucket to exist; make it, or give --output-file)",
+                                     r->s3_bucket, r->s3_bucket);
+        if (r->s3_bucket) {
+            g_autofree char *cwd = g_get_current_dir();
+
+            if (!plan_directories(cwd, rel_dir, t, error))
+                return FALSE;
+        }
+    }
+    if (g_lstat(t->path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return ami_error_invalid(error, "'%s' exists and is not a regular file", t->path);
+        if (!opts->overwrite)
+            return (g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
+                                "'%s' exists (--overwrite replaces it)", t->path), FALSE);
+    }
+    if (t->made->len == 0 && access(t->dir, W_OK | X_OK) < 0)
+        return ami_error_set_errno(error, errno, t->dir);
+    return TRUE;
+}
+
+/* Make the directories of the prefix, then the temporary file next to the target. */
+static gboolean
+target_open(Target *t, GError **error)
+{
+    g_autofree char *base = g_path_get_basename(t->path);
+    g_autofree char *tmpl = NULL;
+    g_auto(AmiFd) fd = -1;
+
+    for (guint i = 0; i < t->made->len; i++) {
+        if (g_mkdir(t->made->pdata[i], 0777) < 0) {
+            int errsv = errno;
+            g_autofree char *failed = g_strdup(t->made->pdata[i]);
+
+            g_ptr_array_set_size(t->made, i); /* only remove what this export made */
+            return ami_error_set_errno(error, errsv, failed);
+        }
+    }
+    tmpl = g_strdup_printf("%s/.%s.XXXXXX.part", t->dir, base);
+    fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ami_error_set_errno(error, errno, t->dir);
+    t->tmp = g_steal_pointer(&tmpl);
+    return TRUE;
+}
+
+/* Synced, given the mode a new file gets (the umask's), renamed into place. */
+static gboolean
+target_commit(Target *t, gboolean overwrite, GError **error)
+{
+    g_auto(AmiFd) fd = open(t->tmp, O_RDONLY | O_CLOEXEC);
+    g_auto(AmiFd) dfd = -1;
+    mode_t mask = umask(0);
+
+    umask(mask);
+    if (fd < 0 || fchmod(fd, 0666 & ~mask) < 0 || fsync(fd) < 0)
+        return ami_error_set_errno(error, errno, t->tmp);
+    if (!ami_signals_check(error))
+        return FALSE;
+    if (overwrite ? rename(t->tmp, t->path) < 0
+                  : renameat2(AT_FDCWD, t->tmp, AT_FDCWD, t->path, RENAME_NOREPLACE) < 0) {
+        if (errno == EEXIST)
+            return (g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
+                                "'%s' appeared while exporting (--overwrite replaces it)",
+                                t->path), FALSE);
+        return ami_error_set_errno(error, errno, t->path);
+    }
+    g_clear_pointer(&t->tmp, g_free);
+    dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0 && fsync(dfd) < 0)
+        g_debug("fsync of '%s': %s, ignoring", t->dir, g_strerror(errno));
+    return TRUE;
+}
+
+json_t *
+ami_export_image(AmiStore *store, json_t *request, const AmiExportOptions *opts,
+                 char **ret_path, GPtrArray **ret_skipped, GError **error)
+{
+    g_autoptr(AmiExportRequest) r = NULL;
+    g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *task_id = ami_id_new(AMI_ID_EXPORT_IMAGE_TASK);
+    g_autofree char *source = NULL;
+    Target t = {0};
+    json_t *result = NULL;
+
+    if (!(r = ami_export_request_parse(request, error)) ||
+        !find_root(store, r->image_id, &source, skipped, error) ||
+        !resolve_target(r, opts, task_id, &t, error))
+        goto out;
+    if (r->dry_run) {
+        *ret_path = g_steal_pointer(&t.path);
+        *ret_skipped = g_steal_pointer(&skipped);
+        goto out;
+    }
+    if (!target_open(&t, error) ||
+        !ami_qemu_img_export(source, t.tmp, ami_export_format_qemu(r->format),
+                             ami_export_format_qemu_options(r->format), opts->progress, error) ||
+        !target_commit(&t, opts->overwrite, error)) {
+        target_discard(&t);
+        goto out;
+    }
+    result = ami_export_result(r, task_id);
+    *ret_path = g_steal_pointer(&t.path);
+    *ret_skipped = g_steal_pointer(&skipped);
+out:
+    target_clear(&t);
+    return result;
+}
