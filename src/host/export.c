@@ -166,8 +166,12 @@ resolve_target(const AmiExportRequest *r, const AmiExportOptions *opts, const ch
             return (g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
                                 "'%s' exists (--overwrite replaces it)", t->path), FALSE);
     }
-    if (t->made->len == 0 && access(t->dir, W_OK | X_OK) < 0)
-        return ami_error_set_errno(error, errno, t->dir);
+    if (t->made->len == 0 && access(t->dir, W_OK | X_OK) < 0) {
+        int errsv = errno;
+        g_autofree char *what = g_strdup_printf("cannot write in '%s'", t->dir);
+
+        return ami_error_set_errno(error, errsv, what);
+    }
     return TRUE;
 }
 
@@ -190,8 +194,12 @@ target_open(Target *t, GError **error)
     }
     tmpl = g_strdup_printf("%s/.%s.XXXXXX.part", t->dir, base);
     fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ami_error_set_errno(error, errno, t->dir);
+    if (fd < 0) {
+        int errsv = errno;
+        g_autofree char *what = g_strdup_printf("cannot create a file in '%s'", t->dir);
+
+        return ami_error_set_errno(error, errsv, what);
+    }
     t->tmp = g_steal_pointer(&tmpl);
     return TRUE;
 }

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# export-image (docs/export.md): the root volume as stream-optimized VMDK, RAW or dynamic
+# VHD, where EC2 would put the S3 object or at --output-file; the same disk comes back
+# when imported; bad input is one line, exit 2 (4 for the host), the store unchanged
+# and nothing left on disk; Ctrl-C leaves no partial file.
+source "$(dirname "$0")/lib.sh"
+make_disk "$WORK/root.raw" 1G export-marker
+printf 'data-volume' | dd of="$WORK/root.raw" bs=1M seek=700 conv=notrunc status=none
+make_disk "$WORK/data.raw" 64M data-marker
+
+run 0 import-image --disk-image "$WORK/root.raw" --name export-test
+ami=$(jq -r .ImageId <<<"$OUT")
+snap=$(jq -r .SnapshotId <<<"$OUT")
+snap_file=$STORE/snapshots/$snap
+run 0 import-snapshot --disk-image "$WORK/data.raw"
+data_snap=$(jq -r .SnapshotId <<<"$OUT")
+run 0 register-image --name export-two-volumes --root-device-name /dev/xvda \
+    --block-device-mappings "[{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"SnapshotId\":\"$snap\"}},
+        {\"DeviceName\":\"/dev/sdb\",\"Ebs\":{\"SnapshotId\":\"$data_snap\"}},
+        {\"DeviceName\":\"/dev/sdc\",\"VirtualName\":\"ephemeral0\"}]"
+two=$(jq -r .ImageId <<<"$OUT")
+
+out=$WORK/exports
+mkdir "$out"
+cd "$out"
+
+# refused RC ARGS...: exit RC, one line, the store and the output directory unchanged.
+refused() {
+    local want=$1 before files
+    shift
+    before=$(store_digest)
+    files=$(find "$out" -printf '%p %s\n' | sort)
+    run "$want" "$@"
+    one_line_error
+    [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
+    [ "$(find "$out" -printf '%p %s\n' | sort)" = "$files" ] || fail "files left in $out: $*"
+}
+
+# --- each format: the file VM Import takes, the same disk, the store untouched ----------
+declare -A qemu_fmt=([VMDK]=vmdk [RAW]=raw [VHD]=vpc)
+declare -A ext=([VMDK]=vmdk [RAW]=raw [VHD]=vhd)
+before=$(store_digest)
+for f in VMDK RAW VHD; do
+    run 0 export-image --image-id "$ami" --disk-image-format "$f"
+    task=$(jq -r .ExportImageTaskId <<<"$OUT")
+    [[ $task =~ ^export-ami-[0-9a-f]{17}$ ]] || fail "ExportImageTaskId '$task'"
+    json_eq "$(jq 'del(.ExportImageTaskId)' <<<"$OUT")" \
+        "{\"DiskImageFormat\":\"$f\",\"ImageId\":\"$ami\",\"Progress\":\"100\",\"Status\":\"completed\"}" ||
+        fail "ExportImageResult: $OUT"
+    file=$out/$task.${ext[$f]}
+    contains "$ERR" "wrote '$file'"
+    info=$(qemu-img info --output=json -f "${qemu_fmt[$f]}" "$file")
+    [ "$(jq -r '."virtual-size"' <<<"$info")" = $((1 << 30)) ] || fail "$f: size changed: $info"
+    qemu-img compare -q -f qcow2 -F "${qemu_fmt[$f]}" "$snap_file" "$file" ||
+        fail "$f: the exported disk differs from the snapshot"
+    [ -z "$(find "$out" -name '.*part')" ] || fail "$f: a temporary file is left"
+done
+[ "$(qemu-img info --output=json -f vmdk "$out"/*.vmdk | jq -r '."format-specific".data."create-type"')" = streamOptimized ] ||
+    fail "the VMDK is not stream-optimized"
+[ "$(store_digest)" = "$before" ] || fail "export-image wrote into the store"
+ok "VMDK (streamOptimized), RAW and VHD: the snapshot's disk, exact size, nothing in the store"
+
+# Imported again, each is the very disk it came from (the same qcow2 sha256: stored once).
+for f in "$out"/export-ami-*; do
+    run 0 import-snapshot --disk-image "$f"
+    [ "$(jq -r .SnapshotId <<<"$OUT")" = "$snap" ] || fail "re-import of $f is a new disk: $OUT $ERR"
+    contains "$ERR" "identical to snapshot $snap"
+done
+ok "import-snapshot of each exported file gives back the original snapshot (same sha256)"
+rm -f "$out"/export-ami-*
+
+# --- where the file goes ----------------------------------------------------------------
+mkdir bkt
+run 0 export-image --image-id "$ami" --disk-image-format VMDK \
+    --s3-export-location S3Bucket=bkt,S3Prefix=golden/2024/ --description "nightly"
+task=$(jq -r .ExportImageTaskId <<<"$OUT")
+[ -f "bkt/golden/2024/$task.vmdk" ] || fail "not at bkt/golden/2024/$task.vmdk: $(find bkt)"
+json_eq "$(jq -c '[.S3ExportLocation, .Description]' <<<"$OUT")" '[{"S3Bucket":"bkt","S3Prefix":"golden/2024/"},"nightly"]' ||
+    fail "S3ExportLocation/Description: $OUT"
+run 0 export-image --image-id "$ami" --disk-image-format RAW --s3-export-location '{"S3Bucket":"bkt","S3Prefix":"x-"}'
+task=$(jq -r .ExportImageTaskId <<<"$OUT")
+[ -f "bkt/x-$task.raw" ] || fail "the prefix is not taken literally: $(find bkt)"
+mkdir dir
+run 0 export-image --image-id "$ami" --disk-image-format VHD --output-file dir
+task=$(jq -r .ExportImageTaskId <<<"$OUT")
+[ -f "dir/$task.vhd" ] || fail "--output-file DIR: not in it: $(find dir)"
+ok "BUCKET/PREFIXexport-ami-….EXT (prefix literal, its directories made), --output-file DIR"
+
+# --- an existing file: refused, kept; --overwrite replaces it ---------------------------
+echo precious >keep.raw
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --output-file keep.raw
+contains "$ERR" "ami-run: export-image: '$out/keep.raw' exists (--overwrite replaces it)"
+[ "$(cat keep.raw)" = precious ] || fail "the existing file changed"
+run 0 export-image --image-id "$ami" --disk-image-format RAW --output-file keep.raw --overwrite
+qemu-img compare -q -f qcow2 -F raw "$snap_file" keep.raw || fail "--overwrite did not write the disk"
+ok "an existing file is refused (exit 2, unchanged) unless --overwrite"
+
+# --- other volumes: named, not written ----------------------------------------------------
+run 0 export-image --image-id "$two" --disk-image-format RAW --output-file two.raw
+contains "$ERR" "/dev/sdb not exported: export-image writes the root volume only"
+[ "$(grep -c 'not exported' <<<"$ERR")" = 1 ] || fail "only the EBS data volume is named: $ERR"
+qemu-img compare -q -f qcow2 -F raw "$snap_file" two.raw || fail "two volumes: the root is not the file"
+ok "an image with a data volume: the root is exported, the data volume named in a notice"
+
+# --- dry run: everything checked, nothing written ----------------------------------------
+run 0 export-image --image-id "$ami" --disk-image-format VMDK --dry-run --s3-export-location S3Bucket=bkt,S3Prefix=dry/
+contains "$ERR" "DryRunOperation: Request would have succeeded, but DryRun flag is set"
+[ -z "$OUT" ] && [ ! -e bkt/dry ] || fail "--dry-run wrote something: $OUT $(find bkt)"
+refused 2 export-image --image-id "$ami" --disk-image-format VMDK --dry-run --output-file keep.raw
+ok "--dry-run: checks (an existing file is still refused), writes nothing"
+
+# --- bad input: exit 2 (4 for the host), one line, nothing changed -------------------------
+refused 2 export-image --image-id ami-0000000000000dead --disk-image-format RAW
+contains "$ERR" "Image 'ami-0000000000000dead' does not exist in the store"
+refused 2 export-image --image-id "../../etc/passwd" --disk-image-format RAW
+refused 2 export-image --image-id "$ami" --disk-image-format QCOW2
+contains "$ERR" "DiskImageFormat 'QCOW2' is not one of VMDK, RAW, VHD"
+refused 2 export-image --image-id "$ami"
+contains "$ERR" "DiskImageFormat is required"
+refused 2 export-image --disk-image-format RAW
+contains "$ERR" "ImageId is required"
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --s3-export-location S3Bucket=nobucket
+contains "$ERR" "S3Bucket 'nobucket': there is no directory 'nobucket' here"
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --s3-export-location S3Bucket=bkt,S3Prefix=../../x/
+contains "$ERR" "must stay below the bucket"
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --s3-export-location 'S3Bucket=Bad_Bucket'
+contains "$ERR" "is not a bucket name"
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --output-file "$out/missing/x.raw"
+contains "$ERR" "directory '$out/missing' does not exist"
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --output-file keep.raw/x.raw
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --description "$(printf 'x%.0s' {1..256})"
+refused 2 export-image --image-id "$ami" --disk-image-format RAW \
+    --tag-specifications 'ResourceType=image,Tags=[{Key=k,Value=v}]'
+contains "$ERR" "ResourceType must be export-image-task"
+if [ "$(id -u)" = 0 ]; then
+    ro=/sys # root writes everywhere else; sysfs takes no new files
+else
+    mkdir ro && chmod 0500 ro && ro=$out/ro
+fi
+refused 4 export-image --image-id "$ami" --disk-image-format RAW --output-file "$ro/x.raw"
+contains "$ERR" "cannot "
+ok "bad input: unknown image, bad id, format, bucket, prefix, path, description, tags (2); unwritable (4)"
+
+# No store at all: the image does not exist, and no store is made.
+AMI_RUN_STORE=$WORK/no-store run 2 export-image --image-id "$ami" --disk-image-format RAW
+one_line_error
+[ ! -e "$WORK/no-store" ] || fail "export-image made a store"
+ok "without a store: exit 2, no store made"
+
+# --- Ctrl-C: no partial file, no directory made for it --------------------------------------
+head -c 300M /dev/urandom >"$WORK/big.raw"
+run 0 import-image --disk-image "$WORK/big.raw" --name export-big
+big=$(jq -r .ImageId <<<"$OUT")
+rm -f "$WORK/big.raw"
+files=$(find "$out" -printf '%p %s\n' | sort)
+"$AMI_RUN" export-image --image-id "$big" --disk-image-format VMDK \
+    --s3-export-location S3Bucket=bkt,S3Prefix=int/deep/ >"$WORK/int.out" 2>"$WORK/int.err" &
+pid=$!
+for _ in $(seq 100); do
+    [ -n "$(find bkt -name '.*.part' 2>/dev/null)" ] && break
+    sleep 0.1
+done
+[ -n "$(find bkt -name '.*.part')" ] || fail "no temporary file appeared during the export"
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 130 ] || fail "interrupted export exited $rc: $(cat "$WORK/int.err")"
+[ "$(find "$out" -printf '%p %s\n' | sort)" = "$files" ] ||
+    fail "left behind after Ctrl-C: $(find bkt)"
+ok "Ctrl-C during the conversion: exit 130, no partial file, no prefix directory left"
+
+echo "$PASSED passed, 0 failed"
