@@ -49,6 +49,7 @@ typedef struct {
     char *s3_prefix;   /* NULL without S3Prefix */
     char *description; /* NULL when not given */
     char *role_name;   /* recorded only */
+    char *client_token; /* idempotency: the same token returns the same task */
     json_t *tags;      /* Tags of the export-image-task TagSpecifications (a list) */
     gboolean dry_run;
 } AmiExportRequest;
@@ -80,27 +81,61 @@ char *ami_export_default_path(const AmiExportRequest *r, const char *task_id);
  */
 json_t *ami_export_result(const AmiExportRequest *r, const char *task_id);
 
+/**
+ * ami_export_task_record() - the stored record of a finished task: the ExportImageTask
+ * shape (describe-export-image-tasks) and, under "AmiRun", what EC2 does not show there:
+ * Region, OutputFile (@path), DiskImageFormat, RoleName, ClientToken.  New object.
+ */
+json_t *ami_export_task_record(const AmiExportRequest *r, const char *task_id,
+                               const char *region, const char *path);
+
+/**
+ * ami_export_task_view() - @record as describe-export-image-tasks shows it (without
+ * "AmiRun").  New object.
+ */
+json_t *ami_export_task_view(json_t *record);
+
+/**
+ * ami_export_task_result() - the ExportImageResult of the stored task @record (a repeated
+ * request with the same ClientToken gets it again).  New object.
+ */
+json_t *ami_export_task_result(json_t *record);
+
 /* What export-image does beyond the request (ami-run's own options). */
 typedef struct {
     const char *output_file; /* a file or an existing directory; NULL: the default path */
     gboolean overwrite;      /* replace an existing file */
     gboolean progress;       /* qemu-img's progress on stderr */
-    const char *region;      /* recorded in the task */
+    const char *region;      /* recorded in the task (cli_region()) */
 } AmiExportOptions;
+
+/* What an export did, beside its result. */
+typedef struct {
+    char *path;         /* the file written (or, dry run, that would be; repeated: the earlier) */
+    GPtrArray *skipped; /* char *: device names of the EBS volumes not exported */
+    gboolean dry_run;   /* DryRun: everything checked, nothing written, no result */
+    gboolean repeated;  /* a ClientToken used before: that task's result, nothing written */
+} AmiExportOutcome;
+
+/** ami_export_outcome_clear() - free the members of @o. */
+void ami_export_outcome_clear(AmiExportOutcome *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AmiExportOutcome, ami_export_outcome_clear)
 
 /**
  * ami_export_image() - export @request's image: its root volume converted (source
  * format qcow2 pinned; a backing chain inside the store is followed) to a temporary
  * file next to the target, synced, then renamed into place, never over an existing
  * file unless @opts->overwrite.  On any failure or signal the temporary file and the
- * directories made for it are removed.  Other EBS volumes of the image are not written;
- * their device names are returned in *ret_skipped (new array of new strings) so the
- * caller can say so.  *ret_path is the file written (new string).  Takes the store lock
- * only to read the records; @store may be NULL (no store: no image).  Returns the
- * ExportImageResult (new object); with DryRun,
- * everything is checked and nothing written, and the result is NULL with no error.
+ * directories made for it are removed.  Other EBS volumes of the image are not written
+ * (ret->skipped names them).  Takes the store lock only to read the records and to
+ * commit the task's record (export-image-tasks/); @store may be NULL (no store: no
+ * image).  A ClientToken used before in the region returns that task's result and
+ * exports nothing (ret->repeated), or AMI_ERROR_INVALID "IdempotentParameterMismatch"
+ * when the image, format or location differ.  Returns the ExportImageResult (new
+ * object); with DryRun, NULL and ret->dry_run, nothing written.  *ret is filled on
+ * success only.
  */
 json_t *ami_export_image(AmiStore *store, json_t *request, const AmiExportOptions *opts,
-                         char **ret_path, GPtrArray **ret_skipped, GError **error);
+                         AmiExportOutcome *ret, GError **error);
 
 G_END_DECLS

@@ -60,16 +60,19 @@ build_request(const Opts *o, GError **error)
 }
 
 static void
-report(const Cli *cli, const char *path, GPtrArray *skipped, gboolean dry_run)
+report(const Cli *cli, const AmiExportOutcome *o, json_t *result)
 {
-    for (guint i = 0; i < skipped->len; i++)
+    for (guint i = 0; i < o->skipped->len; i++)
         cli_notice(cli, "%s not exported: export-image writes the root volume only",
-                   (const char *)skipped->pdata[i]);
-    if (dry_run)
+                   (const char *)o->skipped->pdata[i]);
+    if (o->dry_run)
         cli_notice(cli, "DryRunOperation: Request would have succeeded, but DryRun flag is set; "
-                   "nothing was written ('%s')", path);
+                   "nothing was written ('%s')", o->path);
+    else if (o->repeated)
+        cli_notice(cli, "the ClientToken was used by %s ('%s'): nothing exported again",
+                   json_string_value(json_object_get(result, "ExportImageTaskId")), o->path);
     else
-        cli_notice(cli, "wrote '%s'", path);
+        cli_notice(cli, "wrote '%s'", o->path);
 }
 
 gboolean
@@ -83,7 +86,7 @@ cmd_export_image(Cli *cli, int argc, char **argv, GError **error)
         {"overwrite", ARG_BOOL, &o.overwrite, NULL, "replace an existing file"},
         {"s3-export-location", ARG_STRING, &o.s3_export_location, "S3Bucket=B,S3Prefix=P", "a local directory B (must exist) and key prefix P"},
         {"description", ARG_STRING, &o.description, "TEXT", "description of the export (255 characters)"},
-        {"client-token", ARG_STRING, &o.client_token, "TOKEN", "accepted (idempotency needs no token here)"},
+        {"client-token", ARG_STRING, &o.client_token, "TOKEN", "idempotency: the same token returns the same task"},
         {"role-name", ARG_STRING, &o.role_name, "NAME", "recorded only (no S3, no IAM here)"},
         {"tag-specifications", ARG_LIST, &o.tag_specifications, "ResourceType=export-image-task,Tags=[…]", "tags of the export task"},
         {"dry-run", ARG_BOOL, &o.dry_run, NULL, "check everything, write nothing"},
@@ -93,8 +96,7 @@ cmd_export_image(Cli *cli, int argc, char **argv, GError **error)
     g_autoptr(json_t) request = NULL;
     g_autoptr(json_t) result = NULL;
     g_autoptr(AmiStore) store = NULL;
-    g_autoptr(GPtrArray) skipped = NULL;
-    g_autofree char *path = NULL;
+    g_auto(AmiExportOutcome) outcome = {0};
     gboolean help = FALSE, ok = FALSE;
     AmiExportOptions opts;
 
@@ -108,14 +110,16 @@ cmd_export_image(Cli *cli, int argc, char **argv, GError **error)
     if (!(request = build_request(&o, error)))
         goto out;
     opts = (AmiExportOptions){.output_file = o.output_file, .overwrite = o.overwrite > 0,
-                              .progress = cli->progress};
+                              .progress = cli->progress, .region = cli_region(cli, error)};
+    if (!opts.region)
+        goto out;
     /* A missing store has no images, and is not made (NULL without an error). */
     if (!(store = cli_open_store(cli, FALSE, error)) && *error)
         goto out;
-    result = ami_export_image(store, request, &opts, &path, &skipped, error);
-    if (!result && !path)
+    result = ami_export_image(store, request, &opts, &outcome, error);
+    if (!result && !outcome.dry_run)
         goto out;
-    report(cli, path, skipped, !result);
+    report(cli, &outcome, result);
     if (result)
         cli_print(cli, result);
     ok = TRUE;

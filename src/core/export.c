@@ -75,6 +75,7 @@ ami_export_request_free(AmiExportRequest *r)
     g_free(r->s3_prefix);
     g_free(r->description);
     g_free(r->role_name);
+    g_free(r->client_token);
     json_decref(r->tags);
     g_free(r);
 }
@@ -233,6 +234,7 @@ parse_strings(json_t *request, AmiExportRequest *r, GError **error)
                                  "characters");
     r->description = g_strdup(desc);
     r->role_name = g_strdup(json_string_value(json_object_get(request, "RoleName")));
+    r->client_token = g_strdup(json_string_value(json_object_get(request, "ClientToken")));
     return TRUE;
 }
 
@@ -292,5 +294,47 @@ ami_export_result(const AmiExportRequest *r, const char *task_id)
     json_object_set_new(result, "Status", json_string("completed"));
     if (json_array_size(r->tags) > 0)
         json_object_set(result, "Tags", r->tags);
+    return result;
+}
+
+json_t *
+ami_export_task_record(const AmiExportRequest *r, const char *task_id, const char *region,
+                       const char *path)
+{
+    json_t *record = ami_export_result(r, task_id);
+    json_t *own = json_pack("{s:s, s:s, s:s}", "Region", region, "OutputFile", path,
+                            "DiskImageFormat", ami_export_format_to_string(r->format));
+
+    /* ExportImageTask has neither (botocore ec2); ExportImageResult does. */
+    json_object_del(record, "DiskImageFormat");
+    json_object_del(record, "RoleName");
+    if (r->role_name)
+        json_object_set_new(own, "RoleName", json_string(r->role_name));
+    if (r->client_token)
+        json_object_set_new(own, "ClientToken", json_string(r->client_token));
+    json_object_set_new(record, "AmiRun", own);
+    return record;
+}
+
+json_t *
+ami_export_task_view(json_t *record)
+{
+    json_t *view = json_copy(record);
+
+    json_object_del(view, "AmiRun");
+    return view;
+}
+
+json_t *
+ami_export_task_result(json_t *record)
+{
+    json_t *own = json_object_get(record, "AmiRun");
+    json_t *result = ami_export_task_view(record);
+    json_t *v;
+
+    if ((v = json_object_get(own, "DiskImageFormat")))
+        json_object_set(result, "DiskImageFormat", v);
+    if ((v = json_object_get(own, "RoleName")))
+        json_object_set(result, "RoleName", v);
     return result;
 }

@@ -52,6 +52,54 @@ target_discard(Target *t)
         (void)g_rmdir(t->made->pdata[i]);
 }
 
+/* The location a task was asked for, as its request gave it (NULL without one). */
+static json_t *
+location_of(const AmiExportRequest *r)
+{
+    json_t *loc;
+
+    if (!r->s3_bucket)
+        return NULL;
+    loc = json_pack("{s:s}", "S3Bucket", r->s3_bucket);
+    if (r->s3_prefix)
+        json_object_set_new(loc, "S3Prefix", json_string(r->s3_prefix));
+    return loc;
+}
+
+/*
+ * EC2 idempotency (ClientToken): the task an earlier request with the same token made in
+ * this region, or NULL; the same token with other parameters is IdempotentParameterMismatch.
+ */
+static gboolean
+find_token(AmiStore *store, const AmiExportRequest *r, const char *region, json_t **ret_task,
+           GError **error)
+{
+    g_autoptr(GPtrArray) tasks = NULL;
+    g_autoptr(json_t) loc = location_of(r);
+
+    *ret_task = NULL;
+    if (!r->client_token || !(tasks = ami_store_list_export_tasks(store, error)))
+        return r->client_token == NULL;
+    for (guint i = 0; i < tasks->len; i++) {
+        json_t *t = tasks->pdata[i], *own = json_object_get(t, "AmiRun");
+        json_t *tloc = json_object_get(t, "S3ExportLocation");
+
+        if (g_strcmp0(json_string_value(json_object_get(own, "ClientToken")), r->client_token) != 0 ||
+            g_strcmp0(json_string_value(json_object_get(own, "Region")), region) != 0)
+            continue;
+        if (g_strcmp0(json_string_value(json_object_get(t, "ImageId")), r->image_id) != 0 ||
+            g_strcmp0(json_string_value(json_object_get(own, "DiskImageFormat")),
+                      ami_export_format_to_string(r->format)) != 0 ||
+            (loc || tloc ? !loc || !tloc || !json_equal(loc, tloc) : FALSE))
+            return ami_error_invalid(error, "IdempotentParameterMismatch: ClientToken '%.64s' "
+                                     "was used by %s with other parameters", r->client_token,
+                                     json_string_value(json_object_get(t, "ExportImageTaskId")));
+        *ret_task = json_incref(t);
+        return TRUE;
+    }
+    return TRUE;
+}
+
 /*
  * The image's root snapshot (its file path) and the device names of the other EBS
  * volumes with snapshots, which are not exported.  Reads the records under the lock.
@@ -66,9 +114,6 @@ find_root(AmiStore *store, const char *image_id, char **ret_snapshot_path, GPtrA
     g_autofree char *root = NULL;
     const char *snapshot_id = NULL;
 
-    if (!store)
-        return (g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND,
-                            "Image '%s' does not exist in the store", image_id), FALSE);
     if (!ami_store_lock(store, error) || !(json = ami_store_load_image(store, image_id, error)) ||
         !(image = ami_image_parse(json, error)))
         return FALSE;
@@ -90,8 +135,41 @@ find_root(AmiStore *store, const char *image_id, char **ret_snapshot_path, GPtrA
     if (!(snap = ami_store_load_snapshot(store, snapshot_id, error)))
         return FALSE;
     *ret_snapshot_path = ami_store_snapshot_path(store, snapshot_id);
-    ami_store_unlock(store);
     return TRUE;
+}
+
+/* The records: the root snapshot, and the task of an earlier request with this token. */
+static gboolean
+read_records(AmiStore *store, const AmiExportRequest *r, const AmiExportOptions *opts,
+             char **ret_snapshot_path, GPtrArray *skipped, json_t **ret_task, GError **error)
+{
+    gboolean ok = find_root(store, r->image_id, ret_snapshot_path, skipped, error) &&
+                  find_token(store, r, opts->region, ret_task, error);
+
+    ami_store_unlock(store);
+    return ok;
+}
+
+/* The task's record, committed to the store (the only thing export-image writes there). */
+static gboolean
+record_task(AmiStore *store, const AmiExportRequest *r, const char *task_id,
+            const AmiExportOptions *opts, const char *path, GError **error)
+{
+    g_autoptr(json_t) record = ami_export_task_record(r, task_id, opts->region, path);
+    g_autofree char *rel = ami_store_export_task_rel(task_id);
+    g_autofree char *dir = g_build_filename(ami_store_path(store), "export-image-tasks", NULL);
+    g_autoptr(AmiTxn) txn = NULL;
+    gboolean ok;
+
+    /* A store made before export-image-tasks/ existed has none. */
+    if (g_mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return ami_error_set_errno(error, errno, dir);
+    if (!(txn = ami_store_txn_new(store, error)) || !ami_txn_put_json(txn, rel, record, error) ||
+        !ami_store_lock(store, error))
+        return FALSE;
+    ok = ami_txn_commit(txn, error);
+    ami_store_unlock(store);
+    return ok;
 }
 
 /* The directories of @rel (relative to @base, which exists) that do not exist yet. */
@@ -208,11 +286,13 @@ target_open(Target *t, GError **error)
 static gboolean
 target_commit(Target *t, gboolean overwrite, GError **error)
 {
-    g_auto(AmiFd) fd = open(t->tmp, O_RDONLY | O_CLOEXEC);
+    g_auto(AmiFd) fd = -1;
     g_auto(AmiFd) dfd = -1;
     mode_t mask = umask(0);
 
     umask(mask);
+    g_return_val_if_fail(t->tmp != NULL, FALSE);
+    fd = open(t->tmp, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fchmod(fd, 0666 & ~mask) < 0 || fsync(fd) < 0)
         return ami_error_set_errno(error, errno, t->tmp);
     if (!ami_signals_check(error))
@@ -232,24 +312,46 @@ target_commit(Target *t, gboolean overwrite, GError **error)
     return TRUE;
 }
 
+void
+ami_export_outcome_clear(AmiExportOutcome *o)
+{
+    g_clear_pointer(&o->path, g_free);
+    g_clear_pointer(&o->skipped, g_ptr_array_unref);
+}
+
 json_t *
 ami_export_image(AmiStore *store, json_t *request, const AmiExportOptions *opts,
-                 char **ret_path, GPtrArray **ret_skipped, GError **error)
+                 AmiExportOutcome *ret, GError **error)
 {
     g_autoptr(AmiExportRequest) r = NULL;
     g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *task_id = ami_id_new(AMI_ID_EXPORT_IMAGE_TASK);
     g_autofree char *source = NULL;
+    g_autoptr(json_t) earlier = NULL;
+    g_autoptr(json_t) result = NULL;
     Target t = {0};
-    json_t *result = NULL;
+    gboolean ok = FALSE;
 
-    if (!(r = ami_export_request_parse(request, error)) ||
-        !find_root(store, r->image_id, &source, skipped, error) ||
-        !resolve_target(r, opts, task_id, &t, error))
+    if (!(r = ami_export_request_parse(request, error)))
+        goto out;
+    if (!store) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND,
+                    "Image '%s' does not exist in the store", r->image_id);
+        goto out;
+    }
+    if (!read_records(store, r, opts, &source, skipped, &earlier, error))
+        goto out;
+    if (earlier && !r->dry_run) {
+        result = ami_export_task_result(earlier);
+        t.path = g_strdup(json_string_value(
+            json_object_get(json_object_get(earlier, "AmiRun"), "OutputFile")));
+        ret->repeated = ok = TRUE;
+        goto out;
+    }
+    if (!resolve_target(r, opts, task_id, &t, error))
         goto out;
     if (r->dry_run) {
-        *ret_path = g_steal_pointer(&t.path);
-        *ret_skipped = g_steal_pointer(&skipped);
+        ret->dry_run = ok = TRUE;
         goto out;
     }
     if (!target_open(&t, error) ||
@@ -259,10 +361,19 @@ ami_export_image(AmiStore *store, json_t *request, const AmiExportOptions *opts,
         target_discard(&t);
         goto out;
     }
+    /* Without its record the task did not happen: the file goes too. */
+    if (!record_task(store, r, task_id, opts, t.path, error)) {
+        (void)g_unlink(t.path);
+        target_discard(&t);
+        goto out;
+    }
     result = ami_export_result(r, task_id);
-    *ret_path = g_steal_pointer(&t.path);
-    *ret_skipped = g_steal_pointer(&skipped);
+    ok = TRUE;
 out:
+    if (ok) {
+        ret->path = g_steal_pointer(&t.path);
+        ret->skipped = g_steal_pointer(&skipped);
+    }
     target_clear(&t);
-    return result;
+    return ok ? g_steal_pointer(&result) : NULL;
 }

@@ -24,6 +24,12 @@ out=$WORK/exports
 mkdir "$out"
 cd "$out"
 
+# The store without export-image-tasks/, the records export-image keeps there.
+store_digest_but_tasks() {
+    (cd "$STORE" && find . -path ./export-image-tasks -prune -o -printf '%p %m %s\n' | sort &&
+        find . -path ./export-image-tasks -prune -o -type f -exec sha256sum {} + | sort) | sha256sum
+}
+
 # refused RC ARGS...: exit RC, one line, the store and the output directory unchanged.
 refused() {
     local want=$1 before files
@@ -39,11 +45,13 @@ refused() {
 # --- each format: the file VM Import takes, the same disk, the store untouched ----------
 declare -A qemu_fmt=([VMDK]=vmdk [RAW]=raw [VHD]=vpc)
 declare -A ext=([VMDK]=vmdk [RAW]=raw [VHD]=vhd)
-before=$(store_digest)
+before=$(store_digest_but_tasks)
+tasks=()
 for f in VMDK RAW VHD; do
     run 0 export-image --image-id "$ami" --disk-image-format "$f"
     task=$(jq -r .ExportImageTaskId <<<"$OUT")
     [[ $task =~ ^export-ami-[0-9a-f]{17}$ ]] || fail "ExportImageTaskId '$task'"
+    tasks+=("$task")
     json_eq "$(jq 'del(.ExportImageTaskId)' <<<"$OUT")" \
         "{\"DiskImageFormat\":\"$f\",\"ImageId\":\"$ami\",\"Progress\":\"100\",\"Status\":\"completed\"}" ||
         fail "ExportImageResult: $OUT"
@@ -57,8 +65,26 @@ for f in VMDK RAW VHD; do
 done
 [ "$(qemu-img info --output=json -f vmdk "$out"/*.vmdk | jq -r '."format-specific".data."create-type"')" = streamOptimized ] ||
     fail "the VMDK is not stream-optimized"
-[ "$(store_digest)" = "$before" ] || fail "export-image wrote into the store"
-ok "VMDK (streamOptimized), RAW and VHD: the snapshot's disk, exact size, nothing in the store"
+[ "$(store_digest_but_tasks)" = "$before" ] || fail "export-image wrote into the store"
+ok "VMDK (streamOptimized), RAW and VHD: the snapshot's disk, exact size, only a task record stored"
+
+# --- describe-export-image-tasks: EC2's ExportImageTask shape, this region's -------------
+run 0 describe-export-image-tasks
+[ "$(jq -r '[.ExportImageTasks[].ExportImageTaskId] | sort | join(" ")' <<<"$OUT")" = \
+    "$(printf '%s\n' "${tasks[@]}" | sort | tr '\n' ' ' | sed 's/ $//')" ] || fail "tasks: $OUT"
+# Only members botocore's ExportImageTask has.
+jq -e '[.ExportImageTasks[] | keys[]] - ["Description","ExportImageTaskId","ImageId","Progress",
+    "S3ExportLocation","Status","StatusMessage","Tags"] == []' <<<"$OUT" >/dev/null ||
+    fail "members ExportImageTask does not have: $OUT"
+run 0 describe-export-image-tasks --export-image-task-ids "${tasks[1]}"
+json_eq "$OUT" "{\"ExportImageTasks\":[{\"ExportImageTaskId\":\"${tasks[1]}\",\"ImageId\":\"$ami\",\"Progress\":\"100\",\"Status\":\"completed\"}]}" ||
+    fail "one task: $OUT"
+run 0 --region eu-west-1 describe-export-image-tasks
+json_eq "$OUT" '{"ExportImageTasks":[]}' || fail "another region sees tasks: $OUT"
+refused 2 describe-export-image-tasks --export-image-task-ids export-ami-0000000000000dead
+contains "$ERR" "InvalidExportImageTaskId.NotFound"
+refused 2 describe-export-image-tasks --export-image-task-ids ../x
+ok "describe-export-image-tasks: ExportImageTask shape, by id, per region; unknown id exit 2"
 
 # Imported again, each is the very disk it came from (the same qcow2 sha256: stored once).
 for f in "$out"/export-ami-*; do
@@ -94,6 +120,18 @@ contains "$ERR" "ami-run: export-image: '$out/keep.raw' exists (--overwrite repl
 run 0 export-image --image-id "$ami" --disk-image-format RAW --output-file keep.raw --overwrite
 qemu-img compare -q -f qcow2 -F raw "$snap_file" keep.raw || fail "--overwrite did not write the disk"
 ok "an existing file is refused (exit 2, unchanged) unless --overwrite"
+
+# --- ClientToken: the same request again is the same task; other parameters are refused --
+run 0 export-image --image-id "$ami" --disk-image-format RAW --client-token tok-1 --output-file tok.raw
+first=$OUT
+rm tok.raw # EC2 does not look at the bucket either: the task is what is remembered
+run 0 export-image --image-id "$ami" --disk-image-format RAW --client-token tok-1 --output-file tok.raw
+json_eq "$OUT" "$first" || fail "the same ClientToken gave another result: $first / $OUT"
+contains "$ERR" "the ClientToken was used by $(jq -r .ExportImageTaskId <<<"$first")"
+[ ! -e tok.raw ] || fail "the repeated request exported again"
+refused 2 export-image --image-id "$ami" --disk-image-format VMDK --client-token tok-1
+contains "$ERR" "IdempotentParameterMismatch: ClientToken 'tok-1' was used by"
+ok "ClientToken: a repeated request returns the first task and writes nothing; other parameters exit 2"
 
 # --- other volumes: named, not written ----------------------------------------------------
 run 0 export-image --image-id "$two" --disk-image-format RAW --output-file two.raw
@@ -153,6 +191,7 @@ run 0 import-image --disk-image "$WORK/big.raw" --name export-big
 big=$(jq -r .ImageId <<<"$OUT")
 rm -f "$WORK/big.raw"
 files=$(find "$out" -printf '%p %s\n' | sort)
+before=$(store_digest)
 "$AMI_RUN" export-image --image-id "$big" --disk-image-format VMDK \
     --s3-export-location S3Bucket=bkt,S3Prefix=int/deep/ >"$WORK/int.out" 2>"$WORK/int.err" &
 pid=$!
@@ -167,6 +206,7 @@ wait "$pid" || rc=$?
 [ "$rc" = 130 ] || fail "interrupted export exited $rc: $(cat "$WORK/int.err")"
 [ "$(find "$out" -printf '%p %s\n' | sort)" = "$files" ] ||
     fail "left behind after Ctrl-C: $(find bkt)"
-ok "Ctrl-C during the conversion: exit 130, no partial file, no prefix directory left"
+[ "$(store_digest)" = "$before" ] || fail "an interrupted export changed the store"
+ok "Ctrl-C during the conversion: exit 130, no partial file, no prefix directory, no record"
 
 echo "$PASSED passed, 0 failed"

@@ -165,6 +165,31 @@ test_export_task_ids_look_like_ec2s(void **state)
     assert_false(ami_id_is_valid(AMI_ID_EXPORT_IMAGE_TASK, "export-ami-../x"));
 }
 
+/* The record keeps what ExportImageTask lacks under AmiRun; the view and result restore the shapes. */
+static void
+test_export_task_record_view_result(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiExportRequest) r = parse(
+        "{\"ImageId\":\"ami-12345678\",\"DiskImageFormat\":\"VMDK\",\"RoleName\":\"vmimport\","
+        "\"ClientToken\":\"tok\"}", &error);
+    g_autoptr(json_t) record = ami_export_task_record(r, "export-ami-00000000000000001", "eu-west-1", "/x/y.vmdk");
+    g_autoptr(json_t) view = ami_export_task_view(record);
+    g_autoptr(json_t) result = ami_export_task_result(record);
+    g_autoptr(json_t) fresh = ami_export_result(r, "export-ami-00000000000000001");
+    g_autoptr(json_t) want_own = parse_json(
+        "{\"Region\":\"eu-west-1\",\"OutputFile\":\"/x/y.vmdk\",\"DiskImageFormat\":\"VMDK\","
+        "\"RoleName\":\"vmimport\",\"ClientToken\":\"tok\"}");
+    g_autoptr(json_t) want_view = parse_json(
+        "{\"ExportImageTaskId\":\"export-ami-00000000000000001\",\"ImageId\":\"ami-12345678\","
+        "\"Progress\":\"100\",\"Status\":\"completed\"}");
+
+    (void)state;
+    assert_true(json_equal(json_object_get(record, "AmiRun"), want_own));
+    assert_true(json_equal(view, want_view));
+    assert_true(json_equal(result, fresh));
+}
+
 int
 main(void)
 {
@@ -175,6 +200,7 @@ main(void)
         cmocka_unit_test(test_export_rejects_bad_requests),
         cmocka_unit_test(test_export_description_limit),
         cmocka_unit_test(test_export_task_ids_look_like_ec2s),
+        cmocka_unit_test(test_export_task_record_view_result),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
