@@ -140,6 +140,27 @@ contains "$ERR" "/dev/sdb not exported: export-image writes the root volume only
 qemu-img compare -q -f qcow2 -F raw "$snap_file" two.raw || fail "two volumes: the root is not the file"
 ok "an image with a data volume: the root is exported, the data volume named in a notice"
 
+# --- a snapshot that is a qcow2 layer over its parent (capture's chains): followed -------
+# Planted as create-image will store it: backing file relative to snapshots/, format pinned.
+child=snap-0c0c0c0c0c0c0c0c1
+qemu-img create -q -f qcow2 -b "$snap" -F qcow2 "$STORE/snapshots/$child"
+qemu-io -f qcow2 -c 'write -P 0x41 1M 64k' "$STORE/snapshots/$child" >/dev/null
+jq --arg id "$child" --arg p "$snap" '.SnapshotId = $id | .AmiRun.Parent = $p' \
+    "$STORE/snapshots/$snap.json" >"$STORE/snapshots/$child.json"
+chmod 0400 "$STORE/snapshots/$child"
+run 0 register-image --name export-chain --root-device-name /dev/xvda \
+    --block-device-mappings "[{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"SnapshotId\":\"$child\"}}]"
+chain=$(jq -r .ImageId <<<"$OUT")
+run 0 export-image --image-id "$chain" --disk-image-format VMDK --output-file chain.vmdk
+qemu-img compare -q -f qcow2 -F vmdk "$STORE/snapshots/$child" chain.vmdk || fail "the chain's disk is not the file"
+[ "$(qemu-img info --output=json -f vmdk chain.vmdk | jq -r '."backing-filename" // "none"')" = none ] ||
+    fail "the exported VMDK names a backing file"
+qemu-img convert -f vmdk -O raw chain.vmdk chain.raw
+[ "$(dd if=chain.raw bs=1M skip=1 count=1 status=none | head -c 4)" = AAAA ] || fail "the layer's data is missing"
+[ "$(head -c 13 chain.raw)" = export-marker ] || fail "the parent's data is missing"
+rm -f chain.vmdk chain.raw
+ok "a snapshot layered over its parent (qcow2 backing chain): exported whole, one self-contained file"
+
 # --- dry run: everything checked, nothing written ----------------------------------------
 run 0 export-image --image-id "$ami" --disk-image-format VMDK --dry-run --s3-export-location S3Bucket=bkt,S3Prefix=dry/
 contains "$ERR" "DryRunOperation: Request would have succeeded, but DryRun flag is set"
