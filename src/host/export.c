@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -253,6 +254,32 @@ resolve_target(const AmiExportRequest *r, const AmiExportOptions *opts, const ch
     return TRUE;
 }
 
+/*
+ * The file must not land in the store: with --overwrite a rename would replace a
+ * read-only snapshot (its directory is writable), and the store is ours alone.
+ */
+static gboolean
+check_outside_store(AmiStore *store, const Target *t, GError **error)
+{
+    g_autofree char *store_real = realpath(ami_store_path(store), NULL);
+    g_autofree char *dir = g_strdup(t->dir);
+    g_autofree char *dir_real = NULL;
+
+    /* The nearest existing ancestor: the prefix's directories are made later. */
+    while (!(dir_real = realpath(dir, NULL)) && strcmp(dir, "/") != 0) {
+        char *up = g_path_get_dirname(dir);
+
+        g_free(dir);
+        dir = up;
+    }
+    if (store_real && dir_real &&
+        (strcmp(dir_real, store_real) == 0 ||
+         (g_str_has_prefix(dir_real, store_real) && dir_real[strlen(store_real)] == '/')))
+        return ami_error_invalid(error, "'%s' is inside the store '%s': export somewhere else",
+                                 t->path, ami_store_path(store));
+    return TRUE;
+}
+
 /* Make the directories of the prefix, then the temporary file next to the target. */
 static gboolean
 target_open(Target *t, GError **error)
@@ -348,7 +375,7 @@ ami_export_image(AmiStore *store, json_t *request, const AmiExportOptions *opts,
         ret->repeated = ok = TRUE;
         goto out;
     }
-    if (!resolve_target(r, opts, task_id, &t, error))
+    if (!resolve_target(r, opts, task_id, &t, error) || !check_outside_store(store, &t, error))
         goto out;
     if (r->dry_run) {
         ret->dry_run = ok = TRUE;

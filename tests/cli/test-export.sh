@@ -191,6 +191,10 @@ refused 2 export-image --image-id "$ami" --disk-image-format RAW --description "
 refused 2 export-image --image-id "$ami" --disk-image-format RAW \
     --tag-specifications 'ResourceType=image,Tags=[{Key=k,Value=v}]'
 contains "$ERR" "ResourceType must be export-image-task"
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --output-file "$snap_file" --overwrite
+contains "$ERR" "is inside the store"
+refused 2 export-image --image-id "$ami" --disk-image-format RAW --output-file "$STORE/tmp/../images/x.raw"
+contains "$ERR" "is inside the store"
 if [ "$(id -u)" = 0 ]; then
     ro=/sys # root writes everywhere else; sysfs takes no new files
 else
@@ -198,7 +202,7 @@ else
 fi
 refused 4 export-image --image-id "$ami" --disk-image-format RAW --output-file "$ro/x.raw"
 contains "$ERR" "cannot "
-ok "bad input: unknown image, bad id, format, bucket, prefix, path, description, tags (2); unwritable (4)"
+ok "bad input: unknown image, bad id, format, bucket, prefix, path, in the store, description, tags (2); unwritable (4)"
 
 # No store at all: the image does not exist, and no store is made.
 AMI_RUN_STORE=$WORK/no-store run 2 export-image --image-id "$ami" --disk-image-format RAW
