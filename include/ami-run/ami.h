@@ -132,9 +132,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiImage, ami_image_free)
  */
 char *ami_device_normalise(const char *device_name, GError **error);
 
+/* The last instance store VirtualName: ephemeral24 (xvdcy), as real Windows AMIs map. */
+#define AMI_EPHEMERAL_MAX 24
+
 /**
  * ami_virtual_name_is_valid() - whether @name is an instance store VirtualName EC2
- * accepts: ephemeral0 … ephemeral23.  FALSE for NULL.
+ * accepts: ephemeral0 … ephemeral24 (AMI_EPHEMERAL_MAX).  FALSE for NULL.
  */
 gboolean ami_virtual_name_is_valid(const char *name);
 
@@ -159,7 +162,9 @@ gboolean ami_image_check_tpm(const AmiImage *image, GError **error);
  * ami_images_from_document() - the image objects of a describe-images document in any
  * of the shapes people save: {"Images":[…]}, an SDK response {"data":{"Images":[…]}},
  * a bare array, or one image object.  Returns a new array of borrowed json_t
- * pointers (valid while @doc lives), or NULL with AMI_ERROR_INVALID.
+ * pointers (valid while @doc lives), or NULL with AMI_ERROR_INVALID; also for a
+ * RegisterImage/CreateImage/CopyImage response or a DescribeImageAttribute reply, which
+ * name an image but hold none.
  */
 GPtrArray *ami_images_from_document(json_t *doc, GError **error);
 

@@ -106,6 +106,14 @@ AmiDiskInfo *ami_qemu_img_info(const char *path, const char *format, GError **er
 gboolean ami_qemu_img_convert(const char *src, const char *src_format, const char *dst,
                               gboolean progress, GError **error);
 
+/**
+ * ami_qemu_img_export() - convert the store's qcow2 @src (format pinned; a backing chain
+ * is followed) to a new @dst of qemu format @dst_format ("raw", "vmdk", "vpc") with
+ * creation @options (or NULL); sparse; progress to stderr when @progress.
+ */
+gboolean ami_qemu_img_export(const char *src, const char *dst, const char *dst_format,
+                             const char *options, gboolean progress, GError **error);
+
 /* --- http.c ------------------------------------------------------------------------- */
 
 /** ami_url_is_remote() - whether @s is an http://, https:// or file:// URL. */

@@ -12,10 +12,11 @@ typedef enum {
     AMI_ID_VOLUME,   /* vol-  */
     AMI_ID_INSTANCE, /* i-    */
     AMI_ID_KEY_PAIR, /* key-  */
+    AMI_ID_EXPORT_IMAGE_TASK, /* export-ami- */
     AMI_ID_LAST
 } AmiIdKind;
 
-/** ami_id_prefix() - "ami", "snap", "vol", "i" or "key" (no dash). Static string. */
+/** ami_id_prefix() - "ami", "snap", "vol", "i", "key" or "export-ami" (no dash). Static. */
 const char *ami_id_prefix(AmiIdKind kind);
 
 /**

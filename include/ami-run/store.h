@@ -83,6 +83,15 @@ GPtrArray *ami_store_list_key_pairs(AmiStore *store, GError **error);
 /** ami_store_key_pair_rel() - "key-pairs/key-….json" (new string; the id must be valid). */
 char *ami_store_key_pair_rel(const char *key_pair_id);
 
+/** ami_store_export_task_rel() - "export-image-tasks/export-ami-….json" (new string). */
+char *ami_store_export_task_rel(const char *task_id);
+
+/**
+ * ami_store_list_export_tasks() - every export-image task record (ExportImageTask shape
+ * plus "AmiRun"), sorted by ExportImageTaskId; none in a store made before they were.
+ */
+GPtrArray *ami_store_list_export_tasks(AmiStore *store, GError **error);
+
 /**
  * ami_store_images_using() - ids of the stored images whose mappings refer to
  * @snapshot_id, other than @except (may be NULL).  New array of new strings.

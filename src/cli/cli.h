@@ -140,6 +140,8 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("import-image", import_image, "Import a disk and register it as an AMI in one step") \
     X("describe-images", describe_images, "List AMIs in the store")                      \
     X("deregister-image", deregister_image, "Remove an AMI (and optionally its snapshots)") \
+    X("export-image", export_image, "Write an AMI's root volume to a VMDK, RAW or VHD file (VM Import's forms)") \
+    X("describe-export-image-tasks", describe_export_image_tasks, "List the export-image tasks (files written)") \
     X("create-tags", create_tags, "Add or overwrite tags on AMIs and snapshots")         \
     X("delete-tags", delete_tags, "Remove tags from AMIs and snapshots")                 \
     X("enable-image-deprecation", enable_image_deprecation, "Set an AMI's DeprecationTime") \

@@ -90,8 +90,12 @@ collect_images(const Opts *o, GError **error)
                         "apply");
             return NULL;
         }
-        if (!doc || !(found = ami_images_from_document(doc, error)))
+        if (!doc)
             return NULL;
+        if (!(found = ami_images_from_document(doc, error))) {
+            g_prefix_error(error, "%s: ", o->from_json);
+            return NULL;
+        }
         for (guint i = 0; i < found->len; i++)
             json_array_append_new(images, json_deep_copy(found->pdata[i]));
     } else {

@@ -270,9 +270,12 @@ ami_virtual_name_is_valid(const char *s)
 {
     guint64 n;
 
-    /* ephemeral0 … ephemeral23 (G:block-device-mapping-concepts) */
+    /*
+     * ephemeral0 … ephemeral23 in G:block-device-mapping-concepts, but real Windows AMIs
+     * map ephemeral0 … ephemeral24 to xvdca … xvdcy (ami-facts §2): the data wins.
+     */
     return s && g_str_has_prefix(s, "ephemeral") && s[9] &&
-           g_ascii_string_to_unsigned(s + 9, 10, 0, 23, &n, NULL) && s[9] != '+';
+           g_ascii_string_to_unsigned(s + 9, 10, 0, AMI_EPHEMERAL_MAX, &n, NULL) && s[9] != '+';
 }
 
 static AmiBdm *
@@ -317,7 +320,7 @@ parse_bdm(json_t *m, GError **error)
         bdm->kind = AMI_BDM_NO_DEVICE;
     } else if (vname) {
         if (!ami_virtual_name_is_valid(vname)) {
-            ami_error_invalid(error, "VirtualName '%s' is not ephemeral0 … ephemeral23", vname);
+            ami_error_invalid(error, "VirtualName '%s' is not ephemeral0 … ephemeral24", vname);
             goto fail;
         }
         bdm->kind = AMI_BDM_EPHEMERAL;
@@ -517,9 +520,50 @@ ami_image_check_tpm(const AmiImage *image, GError **error)
                                                                 : "an x86_64 image without BootMode");
 }
 
+/*
+ * Replies that name an image without holding one (botocore ec2 RegisterImageResult,
+ * CreateImageResult, CopyImageResult: {"ImageId"} only; ImageAttribute: ImageId and one
+ * attribute, AttributeValue members as {"Value": …} objects).  Saved from a script and
+ * given to register-image, they used to register an empty image.  Returns what @obj is,
+ * or NULL when it may be an image.
+ */
+static const char *
+reply_holding_no_image(json_t *obj)
+{
+    static const char *const attribute_members[] = {
+        "BlockDeviceMappings", "ImageId", "LaunchPermissions", "ProductCodes", "Description",
+        "KernelId", "RamdiskId", "SriovNetSupport", "BootMode", "TpmSupport", "UefiData",
+        "LastLaunchedTime", "ImdsSupport", "DeregistrationProtection", "ResponseMetadata", NULL,
+    };
+    gboolean attribute_only = TRUE, attribute_shaped = FALSE;
+    size_t members = 0;
+    const char *key;
+    json_t *v;
+
+    if (!json_is_string(json_object_get(obj, "ImageId")))
+        return NULL;
+    json_object_foreach(obj, key, v) {
+        if (strcmp(key, "ImageId") == 0 || strcmp(key, "ResponseMetadata") == 0)
+            continue;
+        members++;
+        if (!g_strv_contains(attribute_members, key))
+            attribute_only = FALSE;
+        /* In an image these are strings; LaunchPermissions is no image member at all. */
+        if (json_is_object(v) || strcmp(key, "LaunchPermissions") == 0)
+            attribute_shaped = TRUE;
+    }
+    if (members == 0)
+        return "a RegisterImage, CreateImage or CopyImage response (only an ImageId)";
+    if (attribute_only && attribute_shaped)
+        return "a DescribeImageAttribute reply (an ImageId and one attribute)";
+    return NULL;
+}
+
 GPtrArray *
 ami_images_from_document(json_t *doc, GError **error)
 {
+    const char *reply;
+
     g_autoptr(GPtrArray) out = g_ptr_array_new();
     json_t *list = NULL, *data;
     size_t i;
@@ -533,7 +577,11 @@ ami_images_from_document(json_t *doc, GError **error)
             list = json_object_get(data, "Images");
         else if (json_object_get(doc, "Images"))
             list = json_object_get(doc, "Images");
-        else
+        else if ((reply = reply_holding_no_image(json_is_object(data) ? data : doc))) {
+            ami_error_invalid(error, "this is %s: it holds no image (register-image "
+                              "--from-json takes describe-images output)", reply);
+            return NULL;
+        } else
             g_ptr_array_add(out, doc);
     }
     if (list) {

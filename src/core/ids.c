@@ -9,6 +9,7 @@ static const char *const id_prefixes[AMI_ID_LAST] = {
     [AMI_ID_VOLUME] = "vol",
     [AMI_ID_INSTANCE] = "i",
     [AMI_ID_KEY_PAIR] = "key",
+    [AMI_ID_EXPORT_IMAGE_TASK] = "export-ami",
 };
 
 const char *

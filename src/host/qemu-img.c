@@ -82,3 +82,25 @@ ami_qemu_img_convert(const char *src, const char *src_format, const char *dst,
     g_return_val_if_fail(g_path_is_absolute(src) && g_path_is_absolute(dst), FALSE);
     return ami_spawn_sync(argv, progress, NULL, error);
 }
+
+gboolean
+ami_qemu_img_export(const char *src, const char *dst, const char *dst_format,
+                    const char *options, gboolean progress, GError **error)
+{
+    /* Source qcow2 pinned: the store's own file; its backing chain (if any) names its
+     * backing format too, so qemu-img follows it without probing. */
+    const char *argv[12] = {"qemu-img", "convert", "-f", "qcow2", "-O", dst_format};
+    int n = 6;
+
+    g_return_val_if_fail(g_path_is_absolute(src) && g_path_is_absolute(dst), FALSE);
+    if (options) {
+        argv[n++] = "-o";
+        argv[n++] = options;
+    }
+    if (progress)
+        argv[n++] = "-p";
+    argv[n++] = src;
+    argv[n++] = dst;
+    argv[n] = NULL;
+    return ami_spawn_sync(argv, progress, NULL, error);
+}

@@ -7,6 +7,7 @@
  *   snapshots/snap-….json      its record: format, sha256, size
  *   key-pairs/key-….json       a key pair as describe-key-pairs shows it, PublicKey
  *                              included; never a private key (docs/key-pairs.md)
+ *   export-image-tasks/export-ami-….json   an export-image task (docs/export.md)
  *   tmp/<work>/                one per running command: owner (flock()ed for life),
  *                              staged files 0,1,2…, and journal.json once committed
  */
@@ -38,7 +39,8 @@ struct AmiTxn {
     gboolean applied;   /* and every operation in it is done */
 };
 
-static const char *const store_dirs[] = {"images", "snapshots", "key-pairs", "tmp", NULL};
+static const char *const store_dirs[] = {"images", "snapshots", "key-pairs", "export-image-tasks",
+                                         "tmp", NULL};
 
 char *
 ami_store_resolve_path(const char *flag)
@@ -332,16 +334,27 @@ ami_store_key_pair_rel(const char *key_pair_id)
     return g_strdup_printf("key-pairs/%s.json", key_pair_id);
 }
 
+char *
+ami_store_export_task_rel(const char *task_id)
+{
+    g_return_val_if_fail(ami_id_is_valid(AMI_ID_EXPORT_IMAGE_TASK, task_id), NULL);
+    return g_strdup_printf("export-image-tasks/%s.json", task_id);
+}
+
 /* Where records of @kind live, and what errors call them. */
 static const char *
 record_dir(AmiIdKind kind)
 {
+    if (kind == AMI_ID_EXPORT_IMAGE_TASK)
+        return "export-image-tasks";
     return kind == AMI_ID_IMAGE ? "images" : kind == AMI_ID_KEY_PAIR ? "key-pairs" : "snapshots";
 }
 
 static const char *
 record_noun(AmiIdKind kind)
 {
+    if (kind == AMI_ID_EXPORT_IMAGE_TASK)
+        return "Export image task";
     return kind == AMI_ID_IMAGE ? "Image" : kind == AMI_ID_KEY_PAIR ? "Key pair" : "Snapshot";
 }
 
@@ -361,6 +374,7 @@ load_record(AmiStore *store, AmiIdKind kind, const char *id, const char *what, G
     }
     rel = kind == AMI_ID_IMAGE      ? ami_store_image_rel(id)
           : kind == AMI_ID_KEY_PAIR ? ami_store_key_pair_rel(id)
+          : kind == AMI_ID_EXPORT_IMAGE_TASK ? ami_store_export_task_rel(id)
                                     : ami_store_snapshot_record_rel(id);
     path = g_build_filename(store->path, rel, NULL);
     v = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
@@ -453,6 +467,12 @@ GPtrArray *
 ami_store_list_key_pairs(AmiStore *store, GError **error)
 {
     return list_records(store, AMI_ID_KEY_PAIR, error);
+}
+
+GPtrArray *
+ami_store_list_export_tasks(AmiStore *store, GError **error)
+{
+    return list_records(store, AMI_ID_EXPORT_IMAGE_TASK, error);
 }
 
 GPtrArray *

@@ -34,9 +34,9 @@ refused() {
     [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
 }
 
-# --- run --block-device-mappings: VirtualName is ephemeral0 … ephemeral23 (EC2) --------
+# --- run --block-device-mappings: VirtualName is ephemeral0 … ephemeral24 (Windows AMIs) ---
 # A name that is not ephemeralN used to be planned and then read past its end.
-for v in xyz ephemeral ephemeral24 ephemeral-1 ephemeral1x 'ephemeral+1'; do
+for v in xyz ephemeral ephemeral25 ephemeral-1 ephemeral1x 'ephemeral+1'; do
     refused 2 run "$ami" --dry-run \
         --block-device-mappings "[{\"DeviceName\":\"/dev/sdb\",\"VirtualName\":\"$v\"}]"
     contains "$ERR" "ami-run: run: --block-device-mappings[0] (/dev/sdb): VirtualName '$v' is not ephemeral0"
@@ -45,7 +45,40 @@ run 0 run "$ami" --dry-run --instance-type m5d.large \
     --block-device-mappings '[{"DeviceName":"/dev/sdb","VirtualName":"ephemeral0"}]'
 [ "$(jq -r '[.Disks[] | select(.Kind == "ephemeral") | .DeviceName] | join(",")' <<<"$OUT")" = /dev/sdb ] ||
     fail "ephemeral0 on m5d.large is not an ephemeral disk: $OUT"
-ok "run --block-device-mappings: VirtualName other than ephemeral0-23 refused, ephemeral0 planned"
+ok "run --block-device-mappings: VirtualName other than ephemeral0-24 refused, ephemeral0 planned"
+
+# --- Windows AMIs map ephemeral0 … ephemeral24 to xvdca … xvdcy: registered and planned ---
+win_bdm=$(jq -cn --arg s "$snap" '[{DeviceName: "/dev/sda1", Ebs: {SnapshotId: $s}}] +
+    [range(0; 25) | {DeviceName: ("xvdc" + ([97 + .] | implode)), VirtualName: "ephemeral\(.)"}]')
+run 0 register-image --name refusals-windows --root-device-name /dev/sda1 \
+    --block-device-mappings "$win_bdm"
+win=$(jq -r .ImageId <<<"$OUT")
+run 0 run "$win" --dry-run --instance-type m5d.large
+contains "$ERR" "ephemeral24 (xvdcy) skipped: m5d.large has no instance store disk that many"
+[ "$(jq -r '[.Disks[] | select(.Kind == "ephemeral") | .DeviceName] | join(",")' <<<"$OUT")" = xvdca ] ||
+    fail "m5d.large: only ephemeral0 (xvdca) should be planned: $OUT"
+run 0 run "$win" --dry-run --instance-type t3.micro --disk-bus virtio --ephemeral-size 1
+[ "$(jq '[.Disks[] | select(.Kind == "ephemeral")] | length' <<<"$OUT")" = 25 ] ||
+    fail "--ephemeral-size 1: 25 ephemeral disks expected: $OUT"
+[ "$(jq -r '.Disks[-1].DeviceName' <<<"$OUT")" = xvdcy ] || fail "xvdcy is not planned: $OUT"
+run 0 deregister-image --image-id "$win"
+ok "Windows-style mapping ephemeral0-24 (xvdca-xvdcy): registered, planned per instance type"
+
+# --- register-image --from-json: replies that name an image but hold none -------------
+printf '{"ImageId": "%s"}\n' "$ami" >"$WORK/register-reply.json"
+refused 2 register-image --from-json "$WORK/register-reply.json"
+contains "$ERR" "$WORK/register-reply.json: this is a RegisterImage, CreateImage or CopyImage response (only an ImageId): it holds no image"
+printf '{"ImageId": "ami-0123456789abcdef0", "ResponseMetadata": {"HTTPStatusCode": 200}}' \
+    >"$WORK/create-reply.json"
+refused 2 register-image --from-json "$WORK/create-reply.json"
+contains "$ERR" "it holds no image"
+for attr in '"LaunchPermissions": [{"UserId": "123456789012"}]' '"Description": {"Value": "golden"}' \
+    '"BootMode": {"Value": "uefi"}' '"KernelId": {}'; do
+    printf '{"ImageId": "ami-0123456789abcdef0", %s}' "$attr" >"$WORK/attribute-reply.json"
+    refused 2 register-image --from-json "$WORK/attribute-reply.json"
+    contains "$ERR" "this is a DescribeImageAttribute reply (an ImageId and one attribute): it holds no image"
+done
+ok "register-image --from-json: a RegisterImage/CreateImage/CopyImage response or a DescribeImageAttribute reply is refused"
 
 # --- a planted journal: its src must be a staged file of its own work directory --------
 # A journal's dst was checked and its src was not: this moved a file from outside the

@@ -98,8 +98,8 @@ static const BadCase bad_cases[] = {
     {"no kind", ",{\"DeviceName\":\"/dev/sdg\"}", "", "(found 0)"},
     {"NoDevice boolean", ",{\"DeviceName\":\"/dev/sdg\",\"NoDevice\":true}", "",
      "NoDevice must be a string (\"\"), not a boolean"},
-    {"ephemeral name", ",{\"DeviceName\":\"/dev/sdg\",\"VirtualName\":\"ephemeral24\"}", "",
-     "VirtualName 'ephemeral24' is not ephemeral0"},
+    {"ephemeral name", ",{\"DeviceName\":\"/dev/sdg\",\"VirtualName\":\"ephemeral25\"}", "",
+     "VirtualName 'ephemeral25' is not ephemeral0"},
     {"device traversal", ",{\"DeviceName\":\"/dev/../../etc/passwd\",\"Ebs\":{\"VolumeSize\":1}}", "",
      "is not a block device name"},
     {"device missing", ",{\"Ebs\":{\"VolumeSize\":1}}", "", "DeviceName is missing"},
@@ -274,7 +274,7 @@ test_ami_document_shapes(void **state)
         assert_int_equal(images->len, 2);
     }
     {
-        g_autoptr(json_t) doc = parse_json("{\"ImageId\":\"ami-12345678\"}");
+        g_autoptr(json_t) doc = parse_json("{\"ImageId\":\"ami-12345678\",\"Name\":\"one\"}");
         g_autoptr(GPtrArray) images = ami_images_from_document(doc, NULL);
         assert_int_equal(images->len, 1);
         assert_ptr_equal(images->pdata[0], doc);
@@ -285,6 +285,62 @@ test_ami_document_shapes(void **state)
         assert_null(ami_images_from_document(doc, &error));
         assert_error_contains(error, "no images");
     }
+}
+
+/* Replies that name an image and hold none: refused, saying what they are. */
+static void
+test_ami_document_replies_hold_no_image(void **state)
+{
+    static const char *const replies[][2] = {
+        {"{\"ImageId\":\"ami-0123456789abcdef0\"}", "RegisterImage, CreateImage or CopyImage"},
+        {"{\"ImageId\":\"ami-0123456789abcdef0\",\"ResponseMetadata\":{\"HTTPStatusCode\":200}}",
+         "RegisterImage, CreateImage or CopyImage"},
+        {"{\"status_code\":200,\"data\":{\"ImageId\":\"ami-0123456789abcdef0\"}}",
+         "RegisterImage, CreateImage or CopyImage"},
+        {"{\"ImageId\":\"ami-0123456789abcdef0\",\"LaunchPermissions\":[]}", "DescribeImageAttribute"},
+        {"{\"ImageId\":\"ami-0123456789abcdef0\",\"LaunchPermissions\":[{\"Group\":\"all\"}]}",
+         "DescribeImageAttribute"},
+        {"{\"ImageId\":\"ami-0123456789abcdef0\",\"Description\":{\"Value\":\"golden\"}}",
+         "DescribeImageAttribute"},
+        {"{\"ImageId\":\"ami-0123456789abcdef0\",\"KernelId\":{}}", "DescribeImageAttribute"},
+        {"{\"BootMode\":{\"Value\":\"uefi\"},\"ImageId\":\"ami-0123456789abcdef0\"}",
+         "DescribeImageAttribute"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < G_N_ELEMENTS(replies); i++) {
+        g_autoptr(json_t) doc = parse_json(replies[i][0]);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) images = ami_images_from_document(doc, &error);
+
+        if (images)
+            fail_msg("'%s' was taken for an image", replies[i][0]);
+        assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_INVALID));
+        assert_error_contains(error, replies[i][1]);
+        assert_error_contains(error, "it holds no image");
+        assert_null(strchr(error->message, '\n'));
+    }
+}
+
+/* Real Windows AMIs map ephemeral0 … ephemeral24 to xvdca … xvdcy (one past the guide). */
+static void
+test_ami_windows_ephemeral_mappings(void **state)
+{
+    g_autoptr(GString) maps = g_string_new("");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiImage) image = NULL;
+
+    (void)state;
+    for (int i = 0; i <= 24; i++)
+        g_string_append_printf(maps, ",{\"DeviceName\":\"xvdc%c\",\"VirtualName\":\"ephemeral%d\"}",
+                               'a' + i, i);
+    image = parse_variant(maps->str, ",\"Platform\":\"windows\"", &error);
+    assert_null(error);
+    assert_int_equal(image->bdms->len, 26);
+    assert_string_equal(((AmiBdm *)image->bdms->pdata[25])->device, "xvdcy");
+    assert_string_equal(((AmiBdm *)image->bdms->pdata[25])->virtual_name, "ephemeral24");
+    assert_true(ami_virtual_name_is_valid("ephemeral24"));
+    assert_false(ami_virtual_name_is_valid("ephemeral25"));
 }
 
 static gint64
@@ -342,6 +398,8 @@ main(void)
         cmocka_unit_test(test_ami_device_normalise),
         cmocka_unit_test(test_ami_enum_tables_round_trip),
         cmocka_unit_test(test_ami_document_shapes),
+        cmocka_unit_test(test_ami_document_replies_hold_no_image),
+        cmocka_unit_test(test_ami_windows_ephemeral_mappings),
         cmocka_unit_test(test_ami_check_snapshots),
         cmocka_unit_test(test_ami_json_errors_name_line_and_column),
     };
