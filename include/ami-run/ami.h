@@ -132,12 +132,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiImage, ami_image_free)
  */
 char *ami_device_normalise(const char *device_name, GError **error);
 
-/* The last instance store VirtualName: ephemeral24 (xvdcy), as real Windows AMIs map. */
-#define AMI_EPHEMERAL_MAX 24
+/* The last instance store VirtualName: ephemeral25 (xvdcz), as real Windows AMIs map. */
+#define AMI_EPHEMERAL_MAX 25
 
 /**
  * ami_virtual_name_is_valid() - whether @name is an instance store VirtualName EC2
- * accepts: ephemeral0 … ephemeral24 (AMI_EPHEMERAL_MAX).  FALSE for NULL.
+ * accepts: ephemeral0 … ephemeral25 (AMI_EPHEMERAL_MAX).  FALSE for NULL.
  */
 gboolean ami_virtual_name_is_valid(const char *name);
 

@@ -272,7 +272,7 @@ ami_virtual_name_is_valid(const char *s)
 
     /*
      * ephemeral0 … ephemeral23 in G:block-device-mapping-concepts, but real Windows AMIs
-     * map ephemeral0 … ephemeral24 to xvdca … xvdcy (ami-facts §2): the data wins.
+     * map ephemeral0 … ephemeral25 to xvdca … xvdcz (ami-facts §2): the data wins.
      */
     return s && g_str_has_prefix(s, "ephemeral") && s[9] &&
            g_ascii_string_to_unsigned(s + 9, 10, 0, AMI_EPHEMERAL_MAX, &n, NULL) && s[9] != '+';
@@ -320,7 +320,7 @@ parse_bdm(json_t *m, GError **error)
         bdm->kind = AMI_BDM_NO_DEVICE;
     } else if (vname) {
         if (!ami_virtual_name_is_valid(vname)) {
-            ami_error_invalid(error, "VirtualName '%s' is not ephemeral0 … ephemeral24", vname);
+            ami_error_invalid(error, "VirtualName '%s' is not ephemeral0 … ephemeral25", vname);
             goto fail;
         }
         bdm->kind = AMI_BDM_EPHEMERAL;

@@ -251,7 +251,7 @@ apply_override(GPtrArray *maps, json_t *o, size_t index, GError **error)
             g_autofree char *shown = g_strescape(vname, NULL);
 
             return ami_error_invalid(error, "--block-device-mappings[%zu] (%s): VirtualName '%.64s' "
-                          "is not ephemeral0 … ephemeral24", index, name, shown);
+                          "is not ephemeral0 … ephemeral25", index, name, shown);
         }
         m->kind = AMI_BDM_EPHEMERAL;
         g_free(m->virtual_name);

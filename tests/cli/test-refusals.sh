@@ -34,9 +34,9 @@ refused() {
     [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
 }
 
-# --- run --block-device-mappings: VirtualName is ephemeral0 … ephemeral24 (Windows AMIs) ---
+# --- run --block-device-mappings: VirtualName is ephemeral0 … ephemeral25 (Windows AMIs) ---
 # A name that is not ephemeralN used to be planned and then read past its end.
-for v in xyz ephemeral ephemeral25 ephemeral-1 ephemeral1x 'ephemeral+1'; do
+for v in xyz ephemeral ephemeral26 ephemeral-1 ephemeral1x 'ephemeral+1'; do
     refused 2 run "$ami" --dry-run \
         --block-device-mappings "[{\"DeviceName\":\"/dev/sdb\",\"VirtualName\":\"$v\"}]"
     contains "$ERR" "ami-run: run: --block-device-mappings[0] (/dev/sdb): VirtualName '$v' is not ephemeral0"
@@ -45,24 +45,24 @@ run 0 run "$ami" --dry-run --instance-type m5d.large \
     --block-device-mappings '[{"DeviceName":"/dev/sdb","VirtualName":"ephemeral0"}]'
 [ "$(jq -r '[.Disks[] | select(.Kind == "ephemeral") | .DeviceName] | join(",")' <<<"$OUT")" = /dev/sdb ] ||
     fail "ephemeral0 on m5d.large is not an ephemeral disk: $OUT"
-ok "run --block-device-mappings: VirtualName other than ephemeral0-24 refused, ephemeral0 planned"
+ok "run --block-device-mappings: VirtualName other than ephemeral0-25 refused, ephemeral0 planned"
 
-# --- Windows AMIs map ephemeral0 … ephemeral24 to xvdca … xvdcy: registered and planned ---
+# --- Windows AMIs map ephemeral0 … ephemeral25 to xvdca … xvdcz (ami-facts §2): registered and planned ---
 win_bdm=$(jq -cn --arg s "$snap" '[{DeviceName: "/dev/sda1", Ebs: {SnapshotId: $s}}] +
-    [range(0; 25) | {DeviceName: ("xvdc" + ([97 + .] | implode)), VirtualName: "ephemeral\(.)"}]')
+    [range(0; 26) | {DeviceName: ("xvdc" + ([97 + .] | implode)), VirtualName: "ephemeral\(.)"}]')
 run 0 register-image --name refusals-windows --root-device-name /dev/sda1 \
     --block-device-mappings "$win_bdm"
 win=$(jq -r .ImageId <<<"$OUT")
 run 0 run "$win" --dry-run --instance-type m5d.large
-contains "$ERR" "ephemeral24 (xvdcy) skipped: m5d.large has no instance store disk that many"
+contains "$ERR" "ephemeral25 (xvdcz) skipped: m5d.large has no instance store disk that many"
 [ "$(jq -r '[.Disks[] | select(.Kind == "ephemeral") | .DeviceName] | join(",")' <<<"$OUT")" = xvdca ] ||
     fail "m5d.large: only ephemeral0 (xvdca) should be planned: $OUT"
 run 0 run "$win" --dry-run --instance-type t3.micro --disk-bus virtio --ephemeral-size 1
-[ "$(jq '[.Disks[] | select(.Kind == "ephemeral")] | length' <<<"$OUT")" = 25 ] ||
-    fail "--ephemeral-size 1: 25 ephemeral disks expected: $OUT"
-[ "$(jq -r '.Disks[-1].DeviceName' <<<"$OUT")" = xvdcy ] || fail "xvdcy is not planned: $OUT"
+[ "$(jq '[.Disks[] | select(.Kind == "ephemeral")] | length' <<<"$OUT")" = 26 ] ||
+    fail "--ephemeral-size 1: 26 ephemeral disks expected: $OUT"
+[ "$(jq -r '.Disks[-1].DeviceName' <<<"$OUT")" = xvdcz ] || fail "xvdcz is not planned: $OUT"
 run 0 deregister-image --image-id "$win"
-ok "Windows-style mapping ephemeral0-24 (xvdca-xvdcy): registered, planned per instance type"
+ok "Windows-style mapping ephemeral0-25 (xvdca-xvdcz): registered, planned per instance type"
 
 # --- register-image --from-json: replies that name an image but hold none -------------
 printf '{"ImageId": "%s"}\n' "$ami" >"$WORK/register-reply.json"

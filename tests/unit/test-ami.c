@@ -98,8 +98,8 @@ static const BadCase bad_cases[] = {
     {"no kind", ",{\"DeviceName\":\"/dev/sdg\"}", "", "(found 0)"},
     {"NoDevice boolean", ",{\"DeviceName\":\"/dev/sdg\",\"NoDevice\":true}", "",
      "NoDevice must be a string (\"\"), not a boolean"},
-    {"ephemeral name", ",{\"DeviceName\":\"/dev/sdg\",\"VirtualName\":\"ephemeral25\"}", "",
-     "VirtualName 'ephemeral25' is not ephemeral0"},
+    {"ephemeral name", ",{\"DeviceName\":\"/dev/sdg\",\"VirtualName\":\"ephemeral26\"}", "",
+     "VirtualName 'ephemeral26' is not ephemeral0"},
     {"device traversal", ",{\"DeviceName\":\"/dev/../../etc/passwd\",\"Ebs\":{\"VolumeSize\":1}}", "",
      "is not a block device name"},
     {"device missing", ",{\"Ebs\":{\"VolumeSize\":1}}", "", "DeviceName is missing"},
@@ -322,7 +322,7 @@ test_ami_document_replies_hold_no_image(void **state)
     }
 }
 
-/* Real Windows AMIs map ephemeral0 … ephemeral24 to xvdca … xvdcy (one past the guide). */
+/* Real Windows AMIs map ephemeral0 … ephemeral25 to xvdca … xvdcz (ami-facts §2; the guide says 23). */
 static void
 test_ami_windows_ephemeral_mappings(void **state)
 {
@@ -331,16 +331,16 @@ test_ami_windows_ephemeral_mappings(void **state)
     g_autoptr(AmiImage) image = NULL;
 
     (void)state;
-    for (int i = 0; i <= 24; i++)
+    for (int i = 0; i <= 25; i++)
         g_string_append_printf(maps, ",{\"DeviceName\":\"xvdc%c\",\"VirtualName\":\"ephemeral%d\"}",
                                'a' + i, i);
     image = parse_variant(maps->str, ",\"Platform\":\"windows\"", &error);
     assert_null(error);
-    assert_int_equal(image->bdms->len, 26);
-    assert_string_equal(((AmiBdm *)image->bdms->pdata[25])->device, "xvdcy");
-    assert_string_equal(((AmiBdm *)image->bdms->pdata[25])->virtual_name, "ephemeral24");
-    assert_true(ami_virtual_name_is_valid("ephemeral24"));
-    assert_false(ami_virtual_name_is_valid("ephemeral25"));
+    assert_int_equal(image->bdms->len, 27);
+    assert_string_equal(((AmiBdm *)image->bdms->pdata[26])->device, "xvdcz");
+    assert_string_equal(((AmiBdm *)image->bdms->pdata[26])->virtual_name, "ephemeral25");
+    assert_true(ami_virtual_name_is_valid("ephemeral25"));
+    assert_false(ami_virtual_name_is_valid("ephemeral26"));
 }
 
 static gint64
