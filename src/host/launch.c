@@ -767,6 +767,7 @@ keep_volume(AmiStore *store, json_t *record, json_t *disk)
                     "CreateTime", json_object_get(record, "LaunchTime"), "AvailabilityZone",
                     "local", "AmiRun", "Path", to, "InstanceId",
                     json_object_get(record, "InstanceId"));
+    ami_record_set_region(vol, ami_record_region(record)); /* the instance's region */
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return;
     if (rename(path, to) == 0)
@@ -1000,6 +1001,16 @@ ami_instance_load(AmiStore *store, const char *instance_id, GError **error)
         return NULL;
     }
     return r;
+}
+
+json_t *
+ami_instance_find(AmiStore *store, const char *instance_id, GError **error)
+{
+    g_autoptr(json_t) r = ami_instance_load(store, instance_id, error);
+
+    if (!r || !ami_store_check_region(store, AMI_ID_INSTANCE, instance_id, r, error))
+        return NULL;
+    return g_steal_pointer(&r);
 }
 
 static gboolean
