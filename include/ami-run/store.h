@@ -95,6 +95,13 @@ GPtrArray *ami_store_in_region(const AmiStore *store, GPtrArray *records);
  */
 const char *ami_record_owner(json_t *record);
 
+/**
+ * ami_store_image_launched() - set the image's LastLaunchedTime to @when (ISO 8601), as
+ * each launch does in EC2.  Takes the store lock unless this handle holds it already.
+ */
+gboolean ami_store_image_launched(AmiStore *store, const char *image_id, const char *when,
+                                  GError **error);
+
 /** ami_store_find_image() - ami_store_load_image(), only in the handle's region. */
 json_t *ami_store_find_image(AmiStore *store, const char *image_id, GError **error);
 

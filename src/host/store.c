@@ -491,6 +491,29 @@ ami_store_find_snapshot(AmiStore *store, const char *snapshot_id, GError **error
     return find_record(store, AMI_ID_SNAPSHOT, snapshot_id, error);
 }
 
+gboolean
+ami_store_image_launched(AmiStore *store, const char *image_id, const char *when,
+                         GError **error)
+{
+    gboolean lock_here = store->lock_fd < 0;
+    g_autoptr(json_t) image = NULL;
+    g_autoptr(AmiTxn) txn = NULL;
+    g_autofree char *rel = NULL;
+    gboolean ok;
+
+    if (lock_here && !ami_store_lock(store, error))
+        return FALSE;
+    ok = (image = ami_store_load_image(store, image_id, error)) &&
+         (txn = ami_store_txn_new(store, error)) && (rel = ami_store_image_rel(image_id));
+    if (ok) {
+        json_object_set_new(image, "LastLaunchedTime", json_string(when));
+        ok = ami_txn_put_json(txn, rel, image, error) && ami_txn_commit(txn, error);
+    }
+    if (lock_here)
+        ami_store_unlock(store);
+    return ok;
+}
+
 static gint
 compare_strings(gconstpointer a, gconstpointer b)
 {
