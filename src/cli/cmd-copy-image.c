@@ -26,7 +26,8 @@ static gboolean
 check_opts(const Opts *o, GError **error)
 {
     if (!cli_require(o->source_image_id, "source-image-id", error) ||
-        !cli_require(o->source_region, "source-region", error) || !cli_require(o->name, "name", error))
+        !cli_require(o->source_region, "source-region", error) ||
+        !cli_require(o->name, "name", error))
         return FALSE;
     if (!ami_id_is_valid(AMI_ID_IMAGE, o->source_image_id))
         return ami_error_invalid(error, "--source-image-id '%.80s' is not an image id (ami-…)",

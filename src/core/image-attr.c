@@ -12,16 +12,24 @@
 
 /* AWS Organizations' ARN shapes (organizations' Organization.Arn / OrganizationalUnit.Arn). */
 #define ORG_ARN_RE "^arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}$"
-#define OU_ARN_RE                                                                         \
-    "^arn:aws[a-z-]*:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"
+#define OU_ARN_RE                                                                          \
+    "^arn:aws[a-z-]*:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/"                       \
+    "ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"
 
 static const char *const launch_permission_members[] = {"UserId", "Group", "OrganizationArn",
                                                         "OrganizationalUnitArn", NULL};
 
+/* A whole-string match: without DOLLAR_ENDONLY, '$' also matches before a final '\n'. */
+static gboolean
+matches(const char *re, const char *s)
+{
+    return s && g_regex_match_simple(re, s, G_REGEX_DOLLAR_ENDONLY, 0);
+}
+
 static gboolean
 is_account_id(const char *s)
 {
-    return s && g_regex_match_simple("^[0-9]{12}$", s, 0, 0);
+    return matches("^[0-9]{12}$", s);
 }
 
 json_t *
@@ -60,10 +68,10 @@ ami_launch_permission_check(json_t *permission, const char *what, GError **error
         if (strcmp(key, "Group") == 0 && strcmp(s, "all") != 0)
             return ami_error_invalid(error, "%s: Group '%.40s' is not 'all' (the only group)",
                                      what, s);
-        if (strcmp(key, "OrganizationArn") == 0 && !g_regex_match_simple(ORG_ARN_RE, s, 0, 0))
+        if (strcmp(key, "OrganizationArn") == 0 && !matches(ORG_ARN_RE, s))
             return ami_error_invalid(error, "%s: OrganizationArn '%.120s' is not an organization "
                                      "ARN (arn:aws:organizations::ACCOUNT:organization/o-…)", what, s);
-        if (strcmp(key, "OrganizationalUnitArn") == 0 && !g_regex_match_simple(OU_ARN_RE, s, 0, 0))
+        if (strcmp(key, "OrganizationalUnitArn") == 0 && !matches(OU_ARN_RE, s))
             return ami_error_invalid(error, "%s: OrganizationalUnitArn '%.120s' is not an OU ARN "
                                      "(arn:aws:organizations::ACCOUNT:ou/o-…/ou-…)", what, s);
         n++;
