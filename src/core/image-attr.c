@@ -401,10 +401,12 @@ ami_image_describe_attribute(json_t *image, const char *attribute, GError **erro
 gboolean
 ami_image_reset_attribute(json_t *image, const char *attribute, GError **error)
 {
+    g_autoptr(json_t) none = json_array();
+
     if (!attribute || strcmp(attribute, "launchPermission") != 0)
         return ami_error_invalid(error, "--attribute '%.40s': only launchPermission can be "
                                  "reset", attribute ? attribute : "");
-    set_permissions(image, json_array());
+    set_permissions(image, none);
     return TRUE;
 }
 
