@@ -145,6 +145,40 @@ stage_snapshots(AmiStore *store, AmiTxn *txn, json_t *source, AmiImageCopy *copy
     return TRUE;
 }
 
+/*
+ * The UEFI variable store goes with the image (EC2 copies it): a captured image keeps it
+ * as AmiRun.Nvram {File: "nvram/ami-….fd", Sha256}; the copy gets a hard link of it.
+ */
+static gboolean
+stage_nvram(AmiStore *store, AmiTxn *txn, json_t *source, json_t *image, GError **error)
+{
+    json_t *nv = json_object_get(json_object_get(source, "AmiRun"), "Nvram");
+    const char *file = json_string_value(json_object_get(nv, "File"));
+    const char *id = json_string_value(json_object_get(image, "ImageId"));
+    g_autofree char *from = NULL;
+    g_autofree char *staged = NULL;
+    g_autofree char *rel = NULL;
+
+    if (!file)
+        return TRUE;
+    if (!g_str_has_prefix(file, "nvram/") || strchr(file + 6, '/') || strstr(file, "..")) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
+                    "Image '%s': AmiRun.Nvram.File '%.80s' is not in nvram/, the store is corrupted",
+                    json_string_value(json_object_get(source, "ImageId")), file);
+        return FALSE;
+    }
+    from = g_build_filename(ami_store_path(store), file, NULL);
+    staged = ami_txn_stage_path(txn);
+    if (link(from, staged) < 0)
+        return ami_error_set_errno(error, errno, from);
+    rel = g_strdup_printf("nvram/%s.fd", id);
+    if (!ami_txn_put_file(txn, rel, staged, error))
+        return FALSE;
+    json_object_set_new(json_object_get(image, "AmiRun"), "Nvram",
+                        json_pack("{s:s, s:O?}", "File", rel, "Sha256", json_object_get(nv, "Sha256")));
+    return TRUE;
+}
+
 /* Under the lock: check, then stage the snapshots and the image; commit. */
 static gboolean
 copy_image(const Cli *cli, AmiStore *store, const Opts *o, char **ret_image_id, GError **error)
@@ -190,7 +224,8 @@ copy_image(const Cli *cli, AmiStore *store, const Opts *o, char **ret_image_id, 
         json_object_set_new(json_object_get(image, "AmiRun"), "ClientToken",
                             json_string(o->client_token));
     rel = ami_store_image_rel(id);
-    if (!ami_txn_put_json(txn, rel, image, error) || !ami_txn_commit(txn, error))
+    if (!stage_nvram(store, txn, source, image, error) ||
+        !ami_txn_put_json(txn, rel, image, error) || !ami_txn_commit(txn, error))
         return FALSE;
     *ret_image_id = g_steal_pointer(&id);
     return TRUE;

@@ -4,6 +4,7 @@
  * flags become EC2's request JSON, core/image-attr.c answers it (docs/images.md).  Modify
  * and reset print nothing, as the AWS CLI; describe prints EC2's ImageAttribute.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "ami-run/cleanup.h"
@@ -204,6 +205,35 @@ out:
     return ok;
 }
 
+/*
+ * uefiData: a captured image's variable store (AmiRun.Nvram.File, docs/images.md), in
+ * base64 as EC2 returns it, for ami_image_describe_attribute() to report.
+ */
+static gboolean
+load_uefi_data(AmiStore *store, json_t *image, GError **error)
+{
+    const char *file = json_string_value(
+        json_object_get(json_object_get(json_object_get(image, "AmiRun"), "Nvram"), "File"));
+    g_autofree char *path = NULL;
+    g_autofree char *data = NULL;
+    g_autofree char *b64 = NULL;
+    gsize len = 0;
+
+    if (!file)
+        return TRUE;
+    if (!g_str_has_prefix(file, "nvram/") || strchr(file + 6, '/') || strstr(file, "..")) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
+                    "AmiRun.Nvram.File '%.80s' is not in nvram/, the store is corrupted", file);
+        return FALSE;
+    }
+    path = g_build_filename(ami_store_path(store), file, NULL);
+    if (!g_file_get_contents(path, &data, &len, NULL))
+        return ami_error_set_errno(error, errno, path);
+    b64 = g_base64_encode((const guchar *)data, len);
+    json_object_set_new(json_object_get(image, "AmiRun"), "UefiData", json_string(b64));
+    return TRUE;
+}
+
 gboolean
 cmd_describe_image_attribute(Cli *cli, int argc, char **argv, GError **error)
 {
@@ -234,6 +264,7 @@ cmd_describe_image_attribute(Cli *cli, int argc, char **argv, GError **error)
         goto out;
     json_decref(g_steal_pointer(&reply));
     if (!(image = load_image(cli, &store, image_id, error)) ||
+        (strcmp(attribute, "uefiData") == 0 && !load_uefi_data(store, image, error)) ||
         !(reply = ami_image_describe_attribute(image, attribute, error)))
         goto out;
     if (dry_run == 1)

@@ -116,6 +116,21 @@ run 0 deregister-image --image-id "$ami" --delete-associated-snapshots
 run 0 --region eu-west-1 run "$copy" --dry-run
 ok "deregistering the source (and its snapshots) leaves the copy whole"
 
+# --- a captured UEFI image's variable store goes with the copy (AmiRun.Nvram, as ------
+# create-image stores it): a hard link, and describe-image-attribute uefiData is it in base64.
+run 0 --region eu-west-1 import-image --disk-image "$WORK/root.raw" --name uefi --boot-mode uefi
+uefi=$(jq -r .ImageId <<<"$OUT")
+mkdir -p "$STORE/nvram" && printf 'VARS\0\1\2' >"$STORE/nvram/$uefi.fd" && chmod 0400 "$STORE/nvram/$uefi.fd"
+jq --arg f "nvram/$uefi.fd" '.AmiRun.Nvram = {File: $f, Sha256: "x"}' "$STORE/images/$uefi.json" >"$WORK/u.json"
+cp "$WORK/u.json" "$STORE/images/$uefi.json"
+run 0 copy-image --source-region eu-west-1 --source-image-id "$uefi" --name uefi-copy
+ucopy=$(jq -r .ImageId <<<"$OUT")
+[ "$(stat -c %i "$STORE/nvram/$ucopy.fd")" = "$(stat -c %i "$STORE/nvram/$uefi.fd")" ] ||
+    fail "the copy's NVRAM is not a hard link of the source's"
+run 0 describe-image-attribute --image-id "$ucopy" --attribute uefiData
+[ "$(jq -r .UefiData.Value <<<"$OUT")" = "$(printf 'VARS\0\1\2' | base64)" ] || fail "uefiData: $OUT"
+ok "copy-image takes a captured image's UEFI variable store along; uefiData shows it"
+
 # --- instances: a stopped one planted in eu-west-1 (as run --region would record it) --
 iid=i-0123456789abcdef0
 mkdir -p "$STORE/instances/$iid"
