@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # describe-images and describe-snapshots print exactly EC2's Image and Snapshot shapes:
-# every member, recursively, checked against botocore's model by tests/cli/shape-oracle.py
+# every member, recursively, checked against botocore's model by tests/cli/describe-shape-oracle.py
 # (the AWS CLI's own copy of the model); ami-run's AmiRun and members a --from-json file
 # brought show only with --debug; images registered without an OwnerId are this
 # account's (--owners self), docs/images.md.
@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 need /usr/bin/python3
 /usr/bin/python3 -c 'import awscli.botocore' 2>/dev/null ||
     skip "the AWS CLI's botocore is missing (Debian package awscli; scripts/install-deps)"
-oracle=$(dirname "$0")/shape-oracle.py
+oracle=$(dirname "$0")/describe-shape-oracle.py
 make_disk "$WORK/root.raw" 1G root
 
 run 0 import-image --disk-image "$WORK/root.raw" --name shapes-import

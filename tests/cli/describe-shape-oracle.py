@@ -2,7 +2,7 @@
 # The oracle for tests/cli/test-shapes.sh: every member ami-run prints in a
 # describe-images / describe-snapshots reply must be a member of EC2's output shape in
 # botocore's model (the copy Debian's AWS CLI runs), recursively, with the model's type.
-# Usage: shape-oracle.py Images|Snapshots < reply.json; prints each stray member's path
+# Usage: describe-shape-oracle.py Images|Snapshots < reply.json; prints each stray member's path
 # and exits 1, or exits 0 in silence.
 import json
 import sys
