@@ -291,9 +291,14 @@ ami_import_stage(AmiStore *store, AmiTxn *txn, AmiPreparedDisk *disk, GPtrArray 
                 *ret_duplicate_of = g_strdup(identical);
                 return TRUE;
             }
-            g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
-                        "Snapshot '%s' already exists in the store with different content",
-                        disk->snapshot_id);
+            if (strcmp(ami_record_region(existing), ami_store_region(store)) != 0)
+                g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
+                            "Snapshot '%s' already exists in region '%s' (ids are unique in the store)",
+                            disk->snapshot_id, ami_record_region(existing));
+            else
+                g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
+                            "Snapshot '%s' already exists in the store with different content",
+                            disk->snapshot_id);
             return FALSE;
         }
         id = g_strdup(disk->snapshot_id);

@@ -29,6 +29,8 @@ ap_snap=$(jq -r .SnapshotId <<<"$OUT")
 [ "$(jq -r .AmiRun.Region "$STORE/snapshots/$ap_snap.json")" = ap-south-1 ] || fail "AWS_REGION not recorded"
 [ "$(stat -c %i "$STORE/snapshots/$ap_snap")" = "$(stat -c %i "$STORE/snapshots/$snap")" ] ||
     fail "the same content in another region is stored twice"
+AWS_REGION=ap-south-1 refused 2 import-snapshot --disk-image "$WORK/root.raw" --snapshot-id "$snap"
+contains "$ERR" "Snapshot '$snap' already exists in region 'us-east-1'"
 # A record from before regions: us-east-1.
 jq 'del(.AmiRun.Region)' "$STORE/images/$ami.json" >"$WORK/old.json" && cp "$WORK/old.json" "$STORE/images/$ami.json"
 run 0 describe-images --image-ids "$ami"
