@@ -55,9 +55,9 @@ check_opts(const Opts *o, GError **error)
 static char *
 image_of_token(AmiStore *store, const char *token, GError **error)
 {
-    g_autoptr(GPtrArray) all = ami_store_list_images(store, error);
+    g_autoptr(GPtrArray) all = token ? ami_store_list_images(store, error) : NULL;
 
-    for (guint i = 0; all && token && i < all->len; i++) {
+    for (guint i = 0; all && i < all->len; i++) {
         json_t *image = all->pdata[i];
         const char *t = json_string_value(json_object_get(json_object_get(image, "AmiRun"),
                                                           "ClientToken"));
@@ -195,11 +195,15 @@ copy_image(const Cli *cli, AmiStore *store, const Opts *o, char **ret_image_id, 
 
     if (!(source = load_source(store, o, error)))
         return FALSE;
-    if ((id = image_of_token(store, o->client_token, &local)) || local) {
-        if (local)
-            g_propagate_error(error, g_steal_pointer(&local));
+    /* The same ClientToken again: the copy it made (EC2's idempotency). */
+    id = image_of_token(store, o->client_token, &local);
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (id) {
         *ret_image_id = g_steal_pointer(&id);
-        return local == NULL && *ret_image_id != NULL;
+        return TRUE;
     }
     if (!check_name_free(store, o->name, error))
         return FALSE;
