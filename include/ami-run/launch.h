@@ -146,6 +146,12 @@ gboolean ami_instance_set_verdict(AmiStore *store, const char *instance_id, json
 /** ami_instance_load() - one record (new reference) or AMI_ERROR_NOT_FOUND. */
 json_t *ami_instance_load(AmiStore *store, const char *instance_id, GError **error);
 
+/**
+ * ami_instance_find() - ami_instance_load() of an id a user named: only in @store's region
+ * (ami_store_check_region()), else AMI_ERROR_NOT_FOUND.
+ */
+json_t *ami_instance_find(AmiStore *store, const char *instance_id, GError **error);
+
 /** ami_remove_tree() - rm -rf @path, not following symlinks.  Errors are ignored. */
 void ami_remove_tree(const char *path);
 

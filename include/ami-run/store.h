@@ -12,6 +12,8 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "ami-run/ids.h"
+
 G_BEGIN_DECLS
 
 /* The store of root when neither --store, AMI_RUN_STORE nor XDG_DATA_HOME says. */
@@ -51,6 +53,60 @@ gboolean ami_store_lock(AmiStore *store, GError **error);
 
 /** ami_store_unlock() - drop the lock taken by ami_store_lock(). */
 void ami_store_unlock(AmiStore *store);
+
+/*
+ * Regions (docs/store.md "Regions").  AMIs, snapshots and instances are regional: every
+ * record carries AmiRun.Region (one without it belongs to us-east-1), and a verb sees only
+ * the records of its own region.  The raw loaders below (ami_store_load_*) see every
+ * region: internal walks (snapshot chains, reference counts, id collisions) need them.
+ * Ids a user names go through the ami_store_find_*() / ami_instance_find() loaders, which
+ * check the region in one place, ami_store_check_region().
+ */
+
+/** ami_record_region() - AmiRun.Region of @record, or "us-east-1" without one (borrowed). */
+const char *ami_record_region(json_t *record);
+
+/** ami_record_set_region() - set AmiRun.Region of @record (AmiRun made if missing). */
+void ami_record_set_region(json_t *record, const char *region);
+
+/** ami_store_set_region() - the region this store handle works in (copied; NULL: us-east-1). */
+void ami_store_set_region(AmiStore *store, const char *region);
+
+/** ami_store_region() - the handle's region, "us-east-1" by default (borrowed). */
+const char *ami_store_region(const AmiStore *store);
+
+/**
+ * ami_store_check_region() - TRUE when @record (of @kind, id @id) is in the handle's
+ * region; else AMI_ERROR_NOT_FOUND with EC2's code (InvalidAMIID.NotFound,
+ * InvalidSnapshot.NotFound, InvalidInstanceID.NotFound) naming both regions.
+ */
+gboolean ami_store_check_region(const AmiStore *store, AmiIdKind kind, const char *id,
+                                json_t *record, GError **error);
+
+/**
+ * ami_store_in_region() - drop from @records (owned json_t references) those of other
+ * regions than the handle's.  Returns @records.
+ */
+GPtrArray *ami_store_in_region(const AmiStore *store, GPtrArray *records);
+
+/**
+ * ami_record_owner() - OwnerId of an image or snapshot record; one registered without
+ * one belongs to this store's account, AMI_STORE_OWNER_ID (borrowed).
+ */
+const char *ami_record_owner(json_t *record);
+
+/**
+ * ami_store_image_launched() - set the image's LastLaunchedTime to @when (ISO 8601), as
+ * each launch does in EC2.  Takes the store lock unless this handle holds it already.
+ */
+gboolean ami_store_image_launched(AmiStore *store, const char *image_id, const char *when,
+                                  GError **error);
+
+/** ami_store_find_image() - ami_store_load_image(), only in the handle's region. */
+json_t *ami_store_find_image(AmiStore *store, const char *image_id, GError **error);
+
+/** ami_store_find_snapshot() - ami_store_load_snapshot(), only in the handle's region. */
+json_t *ami_store_find_snapshot(AmiStore *store, const char *snapshot_id, GError **error);
 
 /**
  * ami_store_load_image() - the stored describe-images object of @image_id (new

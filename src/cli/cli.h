@@ -24,6 +24,7 @@ typedef struct {
     const char *query; /* --query JMESPath, checked before the verb runs */
     const char *region; /* --region (run: the instance's region), or NULL */
     gboolean progress; /* stderr is a terminal */
+    gboolean debug;    /* --debug: also describe-images/-snapshots show ami-run's AmiRun */
     json_t **capture;  /* set: cli_print() hands the result here instead (cmd-wait.c) */
 } Cli;
 
@@ -142,6 +143,10 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("deregister-image", deregister_image, "Remove an AMI (and optionally its snapshots)") \
     X("export-image", export_image, "Write an AMI's root volume to a VMDK, RAW or VHD file (VM Import's forms)") \
     X("describe-export-image-tasks", describe_export_image_tasks, "List the export-image tasks (files written)") \
+    X("copy-image", copy_image, "Copy an AMI into this region (new ids, content shared)") \
+    X("modify-image-attribute", modify_image_attribute, "Change an AMI's launch permissions, description or IMDS support") \
+    X("describe-image-attribute", describe_image_attribute, "Show one attribute of an AMI (EC2's ImageAttribute)") \
+    X("reset-image-attribute", reset_image_attribute, "Remove every launch permission of an AMI") \
     X("create-tags", create_tags, "Add or overwrite tags on AMIs and snapshots")         \
     X("delete-tags", delete_tags, "Remove tags from AMIs and snapshots")                 \
     X("enable-image-deprecation", enable_image_deprecation, "Set an AMI's DeprecationTime") \

@@ -27,7 +27,7 @@ cmd_delete_snapshot(Cli *cli, int argc, char **argv, GError **error)
         goto out;
     }
     if (!cli_require(id, "snapshot-id", error) || !(store = cli_open_store(cli, TRUE, error)) ||
-        !ami_store_lock(store, error) || !(snap = ami_store_load_snapshot(store, id, error)) ||
+        !ami_store_lock(store, error) || !(snap = ami_store_find_snapshot(store, id, error)) ||
         !(users = ami_store_images_using(store, id, NULL, error)))
         goto out;
     if (users->len > 0) {

@@ -67,7 +67,7 @@ cmd_deregister_image(Cli *cli, int argc, char **argv, GError **error)
         goto out;
     }
     if (!cli_require(image_id, "image-id", error) || !(store = cli_open_store(cli, TRUE, error)) ||
-        !ami_store_lock(store, error) || !(json = ami_store_load_image(store, image_id, error)) ||
+        !ami_store_lock(store, error) || !(json = ami_store_find_image(store, image_id, error)) ||
         !(txn = ami_store_txn_new(store, error)))
         goto out;
     if (!(image = ami_image_parse(json, error))) {

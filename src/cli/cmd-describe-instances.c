@@ -33,8 +33,10 @@ cmd_describe_instances(Cli *cli, int argc, char **argv, GError **error)
     store = cli_open_store(cli, FALSE, error);
     if (store && (!ami_instances_reap_stale(store, error) || !(all = ami_instances_list(store, error))))
         goto out;
+    if (all)
+        ami_store_in_region(store, all);
     for (char **id = ids; id && *id; id++) {
-        g_autoptr(json_t) r = store ? ami_instance_load(store, *id, error) : NULL;
+        g_autoptr(json_t) r = store ? ami_instance_find(store, *id, error) : NULL;
 
         if (!r) {
             if (!store)

@@ -68,6 +68,7 @@ cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
     if ((store = cli_open_store(cli, FALSE, error))) {
         if (!ami_instances_reap_stale(store, error) || !(instances = ami_instances_list(store, error)))
             goto out;
+        ami_store_in_region(store, instances);
         for (guint k = 0; k < instances->len; k++) {
             if (ami_instance_state(instances->pdata[k]) != AMI_INSTANCE_TERMINATED)
                 add_attached(all, instances->pdata[k]);
@@ -80,6 +81,10 @@ cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
 
             if (!g_str_has_suffix(name, ".json") || !(rec = json_load_file(path, 0, NULL)))
                 continue;
+            if (g_strcmp0(ami_record_region(rec), ami_store_region(store)) != 0) {
+                json_decref(rec); /* another region's */
+                continue;
+            }
             json_array_append_new(all, rec);
         }
     } else if (error && *error) {

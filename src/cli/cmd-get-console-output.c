@@ -39,7 +39,7 @@ cmd_get_console_output(Cli *cli, int argc, char **argv, GError **error)
         goto out;
     }
     if (!cli_require(id, "instance-id", error) || !(store = cli_open_store(cli, TRUE, error)) ||
-        !(record = ami_instance_load(store, id, error)))
+        !(record = ami_instance_find(store, id, error)))
         goto out;
     path = json_string_value(json_object_get(json_object_get(record, "AmiRun"), "Console"));
     if (path)

@@ -226,7 +226,7 @@ load_image(const Cli *cli, RunCtx *c, const char *image_id, gboolean dry_run, GE
     }
     if (!dry_run && !ami_store_lock(c->store, error))
         return FALSE;
-    json = ami_store_load_image(c->store, image_id, error);
+    json = ami_store_find_image(c->store, image_id, error);
     ami_store_unlock(c->store);
     if (!json || !(c->image = ami_image_parse(json, error)))
         return FALSE;

@@ -18,6 +18,8 @@ cli_open_store(const Cli *cli, gboolean create, GError **error)
         return NULL;
     if (!store)
         g_propagate_error(error, g_steal_pointer(&local));
+    else
+        ami_store_set_region(store, cli_region(cli, NULL)); /* checked in main.c */
     return store;
 }
 

@@ -26,8 +26,8 @@ cli_edit_tags(const Cli *cli, char **resources, json_t *request, CliTagEdit edit
                         "--resources: '%.80s' is not an image (ami-…) or snapshot (snap-…) id", *r);
             return FALSE;
         }
-        obj = is_image ? ami_store_load_image(store, *r, error)
-                       : ami_store_load_snapshot(store, *r, error);
+        obj = is_image ? ami_store_find_image(store, *r, error)
+                       : ami_store_find_snapshot(store, *r, error);
         if (!obj)
             return FALSE;
         tags = json_object_get(obj, "Tags");
@@ -56,7 +56,7 @@ cli_edit_image(const Cli *cli, const char *image_id, CliImageEdit edit, gpointer
     g_autofree char *rel = NULL;
 
     if (!cli_require(image_id, "image-id", error) || !(store = cli_open_store(cli, TRUE, error)) ||
-        !ami_store_lock(store, error) || !(image = ami_store_load_image(store, image_id, error)) ||
+        !ami_store_lock(store, error) || !(image = ami_store_find_image(store, image_id, error)) ||
         !(txn = ami_store_txn_new(store, error)) || !edit(image, data, error))
         return FALSE;
     rel = ami_store_image_rel(image_id);

@@ -28,7 +28,7 @@ wait_state(AmiStore *store, const char *id, const AmiInstanceState *want, double
     gint64 deadline = g_get_monotonic_time() + (gint64)(seconds * G_USEC_PER_SEC);
 
     for (;;) {
-        g_autoptr(json_t) r = ami_instance_load(store, id, error);
+        g_autoptr(json_t) r = ami_instance_find(store, id, error);
         AmiInstanceState s;
 
         if (!r)
@@ -61,7 +61,7 @@ change_one(AmiStore *store, CliInstanceAction action, gboolean force, const char
 {
     static const AmiInstanceState terminated[] = {AMI_INSTANCE_TERMINATED, 0};
     static const AmiInstanceState stopped[] = {AMI_INSTANCE_STOPPED, AMI_INSTANCE_TERMINATED, 0};
-    g_autoptr(json_t) r = ami_instance_load(store, id, error);
+    g_autoptr(json_t) r = ami_instance_find(store, id, error);
     g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
     AmiInstanceState s;
     int owner;
@@ -171,7 +171,7 @@ cli_instances_change(Cli *cli, CliInstanceAction action, int argc, char **argv, 
         !ami_instances_reap_stale(store, error))
         goto out;
     for (char **id = ids; *id; id++) {
-        g_autoptr(json_t) r = ami_instance_load(store, *id, error);
+        g_autoptr(json_t) r = ami_instance_find(store, *id, error);
         if (!r)
             goto out;
     }

@@ -77,6 +77,7 @@ take_globals(Cli *cli, int *argc, char **argv, GError **error)
             value = strchr(a, '=') + 1;
         } else if (strcmp(a, "--debug") == 0) {
             g_setenv("G_MESSAGES_DEBUG", "ami-run", TRUE);
+            cli->debug = TRUE;
             continue;
         } else {
             argv[out++] = argv[i];
@@ -168,7 +169,7 @@ main(int argc, char **argv)
             return fail(&cli, error);
         }
         /* The AWS CLI compiles --query before it sends anything: a bad one changes nothing. */
-        if (cli.query && !check_query(&cli, &error)) {
+        if ((cli.query && !check_query(&cli, &error)) || !cli_region(&cli, &error)) {
             g_free(cli.store_path);
             return fail(&cli, error);
         }

@@ -23,7 +23,7 @@ size_of(const char *snapshot_id, gpointer data)
 
     if (staged)
         return *staged;
-    rec = ami_store_load_snapshot(l->store, snapshot_id, NULL);
+    rec = ami_store_find_snapshot(l->store, snapshot_id, NULL);
     return rec ? ami_snapshot_size_gib(rec) : -1;
 }
 
@@ -116,10 +116,12 @@ check_against_store(AmiStore *store, GPtrArray *parsed, SizeLookup *lookup, GErr
     if (!existing)
         return FALSE;
     for (guint i = 0; i < existing->len; i++) {
-        const char *owner = json_string_value(json_object_get(existing->pdata[i], "OwnerId"));
+        const char *owner = ami_record_owner(existing->pdata[i]);
         const char *name = json_string_value(json_object_get(existing->pdata[i], "Name"));
 
-        if (owner && name && strcmp(owner, AMI_STORE_OWNER_ID) == 0)
+        /* Names are unique per account and region (copy-image keeps a name elsewhere). */
+        if (name && strcmp(owner, AMI_STORE_OWNER_ID) == 0 &&
+            strcmp(ami_record_region(existing->pdata[i]), ami_store_region(store)) == 0)
             g_hash_table_add(names, (gpointer)name);
     }
     for (guint i = 0; i < parsed->len; i++) {
@@ -247,6 +249,7 @@ cli_register_images(const Cli *cli, json_t *images, const char *const *snapshot_
         AmiImage *image = parsed->pdata[i];
         g_autofree char *rel = ami_store_image_rel(image->image_id);
 
+        ami_record_set_region(image->json, ami_store_region(store));
         if (!ami_txn_put_json(txn, rel, image->json, error))
             return NULL;
         g_ptr_array_add(ids, g_strdup(image->image_id));

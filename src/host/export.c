@@ -115,7 +115,7 @@ find_root(AmiStore *store, const char *image_id, char **ret_snapshot_path, GPtrA
     g_autofree char *root = NULL;
     const char *snapshot_id = NULL;
 
-    if (!ami_store_lock(store, error) || !(json = ami_store_load_image(store, image_id, error)) ||
+    if (!ami_store_lock(store, error) || !(json = ami_store_find_image(store, image_id, error)) ||
         !(image = ami_image_parse(json, error)))
         return FALSE;
     if (image->root_device_name && !(root = ami_device_normalise(image->root_device_name, error)))

@@ -190,22 +190,34 @@ ami_import_prepare(AmiTxn *txn, const AmiImportSpec *spec, GError **error)
     return g_steal_pointer(&disk);
 }
 
-/* A stored snapshot with the same content, or NULL. */
+/*
+ * A stored snapshot with the same content, or NULL: one of the store's region first (its
+ * id is the answer, *ret_here), else one of another region (its file is shared, the id
+ * is not: snapshots are regional).
+ */
 static char *
-find_identical(AmiStore *store, const char *sha256, GError **error)
+find_identical(AmiStore *store, const char *sha256, gboolean *ret_here, GError **error)
 {
     g_autoptr(GPtrArray) all = ami_store_list_snapshots(store, error);
+    const char *elsewhere = NULL;
 
+    *ret_here = FALSE;
     if (!all)
         return NULL;
     for (guint i = 0; i < all->len; i++) {
         json_t *amirun = json_object_get(all->pdata[i], "AmiRun");
         const char *s = json_string_value(json_object_get(amirun, "Sha256"));
+        const char *id = json_string_value(json_object_get(all->pdata[i], "SnapshotId"));
 
-        if (s && strcmp(s, sha256) == 0)
-            return g_strdup(json_string_value(json_object_get(all->pdata[i], "SnapshotId")));
+        if (!s || strcmp(s, sha256) != 0 || !id)
+            continue;
+        if (strcmp(ami_record_region(all->pdata[i]), ami_store_region(store)) == 0) {
+            *ret_here = TRUE;
+            return g_strdup(id);
+        }
+        elsewhere = elsewhere ? elsewhere : id;
     }
-    return NULL;
+    return g_strdup(elsewhere);
 }
 
 static json_t *
@@ -265,25 +277,32 @@ ami_import_stage(AmiStore *store, AmiTxn *txn, AmiPreparedDisk *disk, GPtrArray 
     g_autoptr(GError) local = NULL;
     const AmiPreparedDisk *twin;
 
-    if (!(identical = find_identical(store, disk->sha256, &local)) && local) {
+    gboolean here = FALSE;
+
+    if (!(identical = find_identical(store, disk->sha256, &here, &local)) && local) {
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
     }
     if (disk->snapshot_id) {
         existing = ami_store_load_snapshot(store, disk->snapshot_id, NULL);
         if (existing) {
-            if (identical && strcmp(identical, disk->snapshot_id) == 0) {
+            if (identical && here && strcmp(identical, disk->snapshot_id) == 0) {
                 *ret_snapshot_id = g_strdup(identical);
                 *ret_duplicate_of = g_strdup(identical);
                 return TRUE;
             }
-            g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
-                        "Snapshot '%s' already exists in the store with different content",
-                        disk->snapshot_id);
+            if (strcmp(ami_record_region(existing), ami_store_region(store)) != 0)
+                g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
+                            "Snapshot '%s' already exists in region '%s' (ids are unique in the store)",
+                            disk->snapshot_id, ami_record_region(existing));
+            else
+                g_set_error(error, AMI_ERROR, AMI_ERROR_EXISTS,
+                            "Snapshot '%s' already exists in the store with different content",
+                            disk->snapshot_id);
             return FALSE;
         }
         id = g_strdup(disk->snapshot_id);
-    } else if (identical) {
+    } else if (identical && here) {
         *ret_snapshot_id = g_strdup(identical);
         *ret_duplicate_of = g_steal_pointer(&identical);
         return TRUE;
@@ -308,6 +327,7 @@ ami_import_stage(AmiStore *store, AmiTxn *txn, AmiPreparedDisk *disk, GPtrArray 
     rel = ami_store_snapshot_rel(id);
     rec_rel = ami_store_snapshot_record_rel(id);
     record = snapshot_record(disk, id, now);
+    ami_record_set_region(record, ami_store_region(store));
     if (!ami_txn_put_file(txn, rel, disk->staged, error) ||
         !ami_txn_put_json(txn, rec_rel, record, error))
         return FALSE;

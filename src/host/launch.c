@@ -361,6 +361,16 @@ make_instance_dir(AmiLaunch *l, const AmiLaunchSpec *spec, const AmiQemuUser *u,
     return TRUE;
 }
 
+/* EC2's Image.LastLaunchedTime moves with each launch (docs/images.md); not fatal. */
+static void
+note_image_launch(const AmiLaunchSpec *spec)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!ami_store_image_launched(spec->store, spec->plan->image_id, spec->now, &local))
+        g_debug("LastLaunchedTime of %s: %s, ignoring", spec->plan->image_id, local->message);
+}
+
 AmiLaunch *
 ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
 {
@@ -393,6 +403,7 @@ ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
     if ((p->seed_path && !ami_seed_iso_write(spec->seed, p->seed_path, error)) ||
         !g_file_set_contents_full(xml_path, xml, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         goto cleanup;
+    note_image_launch(spec);
     return l;
 cleanup:
     ami_remove_tree(l->dir);
@@ -767,6 +778,7 @@ keep_volume(AmiStore *store, json_t *record, json_t *disk)
                     "CreateTime", json_object_get(record, "LaunchTime"), "AvailabilityZone",
                     "local", "AmiRun", "Path", to, "InstanceId",
                     json_object_get(record, "InstanceId"));
+    ami_record_set_region(vol, ami_record_region(record)); /* the instance's region */
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return;
     if (rename(path, to) == 0)
@@ -1000,6 +1012,16 @@ ami_instance_load(AmiStore *store, const char *instance_id, GError **error)
         return NULL;
     }
     return r;
+}
+
+json_t *
+ami_instance_find(AmiStore *store, const char *instance_id, GError **error)
+{
+    g_autoptr(json_t) r = ami_instance_load(store, instance_id, error);
+
+    if (!r || !ami_store_check_region(store, AMI_ID_INSTANCE, instance_id, r, error))
+        return NULL;
+    return g_steal_pointer(&r);
 }
 
 static gboolean

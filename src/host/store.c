@@ -22,11 +22,13 @@
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/ids.h"
+#include "ami-run/netinfo.h"
 #include "ami-run/store.h"
 
 struct AmiStore {
     char *path;
     int lock_fd;
+    char *region; /* NULL: us-east-1 */
 };
 
 struct AmiTxn {
@@ -73,6 +75,7 @@ ami_store_free(AmiStore *store)
     if (store->lock_fd >= 0)
         close(store->lock_fd);
     g_free(store->path);
+    g_free(store->region);
     g_free(store);
 }
 
@@ -403,6 +406,126 @@ json_t *
 ami_store_load_snapshot(AmiStore *store, const char *snapshot_id, GError **error)
 {
     return load_record(store, AMI_ID_SNAPSHOT, snapshot_id, "snapshot", error);
+}
+
+const char *
+ami_record_region(json_t *record)
+{
+    const char *r = json_string_value(json_object_get(json_object_get(record, "AmiRun"), "Region"));
+
+    /* Records made before regions existed were all made in the default region. */
+    return r && *r ? r : AMI_REGION_DEFAULT;
+}
+
+void
+ami_record_set_region(json_t *record, const char *region)
+{
+    json_t *amirun = json_object_get(record, "AmiRun");
+
+    if (!json_is_object(amirun)) {
+        amirun = json_object();
+        json_object_set_new(record, "AmiRun", amirun);
+    }
+    json_object_set_new(amirun, "Region", json_string(region ? region : AMI_REGION_DEFAULT));
+}
+
+const char *
+ami_record_owner(json_t *record)
+{
+    const char *owner = json_string_value(json_object_get(record, "OwnerId"));
+
+    return owner && *owner ? owner : AMI_STORE_OWNER_ID;
+}
+
+void
+ami_store_set_region(AmiStore *store, const char *region)
+{
+    g_free(store->region);
+    store->region = g_strdup(region);
+}
+
+const char *
+ami_store_region(const AmiStore *store)
+{
+    return store->region ? store->region : AMI_REGION_DEFAULT;
+}
+
+gboolean
+ami_store_check_region(const AmiStore *store, AmiIdKind kind, const char *id, json_t *record,
+                       GError **error)
+{
+    const char *here = ami_store_region(store);
+    const char *there = ami_record_region(record);
+
+    if (strcmp(here, there) == 0)
+        return TRUE;
+    /* EC2 answers an id of another region as one that does not exist: the same codes. */
+    g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND,
+                "%s: %s '%s' does not exist in region '%s' (it is in '%s'; use --region)",
+                kind == AMI_ID_IMAGE      ? "InvalidAMIID.NotFound"
+                : kind == AMI_ID_INSTANCE ? "InvalidInstanceID.NotFound"
+                                          : "InvalidSnapshot.NotFound",
+                kind == AMI_ID_IMAGE ? "Image" : kind == AMI_ID_INSTANCE ? "Instance" : "Snapshot",
+                id, here, there);
+    return FALSE;
+}
+
+GPtrArray *
+ami_store_in_region(const AmiStore *store, GPtrArray *records)
+{
+    const char *here = ami_store_region(store);
+
+    for (guint i = records->len; i > 0; i--) {
+        if (strcmp(ami_record_region(records->pdata[i - 1]), here) != 0)
+            g_ptr_array_remove_index(records, i - 1);
+    }
+    return records;
+}
+
+static json_t *
+find_record(AmiStore *store, AmiIdKind kind, const char *id, GError **error)
+{
+    g_autoptr(json_t) v = load_record(store, kind, id, kind == AMI_ID_IMAGE ? "image" : "snapshot",
+                                      error);
+
+    if (!v || !ami_store_check_region(store, kind, id, v, error))
+        return NULL;
+    return g_steal_pointer(&v);
+}
+
+json_t *
+ami_store_find_image(AmiStore *store, const char *image_id, GError **error)
+{
+    return find_record(store, AMI_ID_IMAGE, image_id, error);
+}
+
+json_t *
+ami_store_find_snapshot(AmiStore *store, const char *snapshot_id, GError **error)
+{
+    return find_record(store, AMI_ID_SNAPSHOT, snapshot_id, error);
+}
+
+gboolean
+ami_store_image_launched(AmiStore *store, const char *image_id, const char *when,
+                         GError **error)
+{
+    gboolean lock_here = store->lock_fd < 0;
+    g_autoptr(json_t) image = NULL;
+    g_autoptr(AmiTxn) txn = NULL;
+    g_autofree char *rel = NULL;
+    gboolean ok;
+
+    if (lock_here && !ami_store_lock(store, error))
+        return FALSE;
+    ok = (image = ami_store_load_image(store, image_id, error)) &&
+         (txn = ami_store_txn_new(store, error)) && (rel = ami_store_image_rel(image_id));
+    if (ok) {
+        json_object_set_new(image, "LastLaunchedTime", json_string(when));
+        ok = ami_txn_put_json(txn, rel, image, error) && ami_txn_commit(txn, error);
+    }
+    if (lock_here)
+        ami_store_unlock(store);
+    return ok;
 }
 
 static gint

@@ -172,6 +172,9 @@ ok "--dry-run: checks (an existing file is still refused), writes nothing"
 refused 2 export-image --image-id ami-0000000000000dead --disk-image-format RAW
 contains "$ERR" "Image 'ami-0000000000000dead' does not exist in the store"
 refused 2 export-image --image-id "../../etc/passwd" --disk-image-format RAW
+# An AMI is regional: from another region it does not exist, as EC2 says.
+refused 2 --region eu-west-1 export-image --image-id "$ami" --disk-image-format RAW
+contains "$ERR" "InvalidAMIID.NotFound"
 refused 2 export-image --image-id "$ami" --disk-image-format QCOW2
 contains "$ERR" "DiskImageFormat 'QCOW2' is not one of VMDK, RAW, VHD"
 refused 2 export-image --image-id "$ami"

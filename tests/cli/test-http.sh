@@ -41,7 +41,8 @@ slow="http://127.0.0.1:$(cat "$WORK/slow.port")/disk.raw"
 
 run 0 import-snapshot --disk-image "$url/disk.raw" --sha256 "$sum"
 snap=$(jq -r .SnapshotId <<<"$OUT")
-run 0 describe-snapshots --snapshot-ids "$snap"
+# ami-run's own members (AmiRun) show with --debug only (docs/images.md).
+run 0 --debug describe-snapshots --snapshot-ids "$snap"
 [ "$(jq -r '.Snapshots[0].AmiRun.SourceSha256' <<<"$OUT")" = "$sum" ] || fail "SourceSha256"
 [ "$(jq -r '.Snapshots[0].AmiRun.Source' <<<"$OUT")" = "$url/disk.raw" ] || fail "Source"
 ok "an http:// import works and verifies --sha256"

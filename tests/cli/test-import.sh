@@ -42,7 +42,7 @@ run 0 import-snapshot --disk-image "$WORK/big.raw" --description "twenty gig"
 big=$(jq -r .SnapshotId <<<"$OUT")
 used=$(du -k "$STORE/snapshots/$big" | cut -f1)
 [ "$used" -lt 10240 ] || fail "20 GiB sparse disk uses $used KiB in the store"
-run 0 describe-snapshots --snapshot-ids "$big"
+run 0 --debug describe-snapshots --snapshot-ids "$big"
 [ "$(jq '.Snapshots[0].VolumeSize' <<<"$OUT")" = 20 ] || fail "VolumeSize is not 20: $OUT"
 [ "$(jq -r '.Snapshots[0].Description' <<<"$OUT")" = "twenty gig" ] || fail "description lost"
 [ "$(stat -c %a "$STORE/snapshots/$big")" = 400 ] || fail "snapshot is not read-only 0400"
@@ -81,7 +81,7 @@ contains "$ERR" "sha256 mismatch"
 run 2 import-snapshot --disk-image "$WORK/base.raw" --sha256 xyz
 contains "$ERR" "--sha256 must be 64 hex digits"
 run 0 import-snapshot --disk-image "$WORK/base.raw" --sha256 "$sum"
-run 0 describe-snapshots --snapshot-ids "$(jq -r .SnapshotId <<<"$OUT")"
+run 0 --debug describe-snapshots --snapshot-ids "$(jq -r .SnapshotId <<<"$OUT")"
 [ "$(jq -r '.Snapshots[0].AmiRun.SourceSha256' <<<"$OUT")" = "$sum" ] || fail "SourceSha256 not kept"
 ok "--sha256 verifies a local file"
 
@@ -90,7 +90,7 @@ for fmt in vmdk vpc vhdx qcow2; do
     make_disk "$WORK/src-$fmt.raw" 64M "content for $fmt"
     qemu-img convert -q -f raw -O "$fmt" "$WORK/src-$fmt.raw" "$WORK/conv.$fmt"
     run 0 import-snapshot --disk-image "$WORK/conv.$fmt" --format "$fmt"
-    run 0 describe-snapshots --snapshot-ids "$(jq -r .SnapshotId <<<"$OUT")"
+    run 0 --debug describe-snapshots --snapshot-ids "$(jq -r .SnapshotId <<<"$OUT")"
     [ "$(jq -r '.Snapshots[0].AmiRun.SourceFormat' <<<"$OUT")" = "$fmt" ] || fail "$fmt not recorded"
 done
 ok "vmdk, vpc, vhdx and qcow2 import"

@@ -38,14 +38,23 @@ q '.AmiRun.Network.Forwards[]' | jq -e --arg pub "$pub" 'select(.HostIp == $pub 
     fail "--publish 8080:80 not forwarded on $pub: $OUT"
 ok "default: own NIC, a default-VPC address, ids shared with the IMDS, us-east-1a, PublicIpAddress $pub"
 
-run 0 run "$ami" --dry-run --region eu-west-3
+# AMIs are regional (docs/store.md): the image is copied into each region it runs in.
+copy_to() { # REGION
+    run 0 --region "$1" copy-image --source-region us-east-1 --source-image-id "$ami" --name network
+    jq -r .ImageId <<<"$OUT"
+}
+run 2 run "$ami" --dry-run --region eu-west-3
+contains "$ERR" "InvalidAMIID.NotFound: Image '$ami' does not exist in region 'eu-west-3'"
+ami_eu3=$(copy_to eu-west-3) ami_ap=$(copy_to ap-south-1) ami_sa=$(copy_to sa-east-1)
+ami_eu1=$(copy_to eu-north-1)
+run 0 run "$ami_eu3" --dry-run --region eu-west-3
 [ "$(q .Instance.Placement.AvailabilityZone)" = eu-west-3a ] || fail "--region: $OUT"
 [[ $(q .Instance.PrivateDnsName) == ip-172-31-*.eu-west-3.compute.internal ]] || fail "domain: $OUT"
-AWS_REGION=ap-south-1 AWS_DEFAULT_REGION=sa-east-1 run 0 run "$ami" --dry-run
+AWS_REGION=ap-south-1 AWS_DEFAULT_REGION=sa-east-1 run 0 run "$ami_ap" --dry-run
 [ "$(q .AmiRun.Region)" = ap-south-1 ] || fail "AWS_REGION: $OUT"
-AWS_DEFAULT_REGION=sa-east-1 run 0 run "$ami" --dry-run
+AWS_DEFAULT_REGION=sa-east-1 run 0 run "$ami_sa" --dry-run
 [ "$(q .AmiRun.Region)" = sa-east-1 ] || fail "AWS_DEFAULT_REGION: $OUT"
-AWS_REGION=ap-south-1 run 0 --region eu-north-1 run "$ami" --dry-run
+AWS_REGION=ap-south-1 run 0 --region eu-north-1 run "$ami_eu1" --dry-run
 [ "$(q .AmiRun.Region)" = eu-north-1 ] || fail "--region before AWS_REGION: $OUT"
 ok "region: --region (a global option), AWS_REGION, AWS_DEFAULT_REGION, us-east-1; zone <region>a; <region>.compute.internal"
 

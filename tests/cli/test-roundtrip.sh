@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# register --from-json then describe-images returns the same members and values for
-# every image, whatever outer shape the file had (compared structurally with jq).
+# register --from-json then `describe-images --debug` returns the same members and values
+# for every image (ami-run's AmiRun aside), whatever outer shape the file had (compared
+# structurally with jq).  Without --debug only EC2's members show (test-shapes.sh).
 source "$(dirname "$0")/lib.sh"
 [ -d "$SAMPLES" ] || skip "shared samples not found at $SAMPLES"
 make_disk "$WORK/d.raw" 1G
@@ -20,8 +21,8 @@ roundtrip() { # FILE JQ-EXPRESSION-FOR-THE-IMAGE-LIST
     for ((i = 0; i < n; i++)); do
         want=$(jq -c "$expr[$i]" "$file")
         id=$(jq -r .ImageId <<<"$want")
-        run 0 describe-images --image-ids "$id"
-        got=$(jq -c '.Images[0]' <<<"$OUT")
+        run 0 --debug describe-images --image-ids "$id"
+        got=$(jq -c '.Images[0] | del(.AmiRun)' <<<"$OUT")
         json_eq "$want" "$got" || fail "$file: $id came back different: $got"
     done
 }

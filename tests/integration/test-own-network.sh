@@ -30,8 +30,14 @@ user_data() { # HOSTIP and LISTEN on line 2
 }
 
 # --- 1. nat, eu-west-3, IMDSv2 required ---------------------------------------------------
+# AMIs are regional (docs/store.md): the image boots in eu-west-3 as a copy-image copy,
+# whose LastLaunchedTime the launch sets (docs/images.md).
+run 0 --region eu-west-3 copy-image --source-region us-east-1 --source-image-id "$ami" --name own-network-eu
+ami_eu=$(jq -r .ImageId <<<"$OUT")
+run 0 --region eu-west-3 describe-image-attribute --image-id "$ami_eu" --attribute lastLaunchedTime
+[ "$(jq -c .LastLaunchedTime <<<"$OUT")" = '{}' ] || fail "a new copy has a LastLaunchedTime: $OUT"
 ud=$(user_data "")
-boot 0 "$ami" --user-data "$ud" --until shutdown --timeout 240 --region eu-west-3 \
+boot 0 "$ami_eu" --user-data "$ud" --until shutdown --timeout 240 --region eu-west-3 \
     --metadata-options HttpTokens=required --ssh-public-key "$key"
 grep -q 'is longer than a Unix socket allows\|built without libslirp' <<<"$ERR" && skip "$ERR"
 ip=$(sed -n 's/.*spike: lease \([0-9.]*\)\/.*/\1/p' <<<"$OUT" | head -1)
@@ -52,6 +58,15 @@ sum=$(sha256sum "$ud" | cut -d' ' -f1)
 contains "$OUT" "ami-run-tiny: user-data sha256 $sum"
 contains "$OUT" "spike: imds user-data sha256 $sum"
 ok "IMDS: region and zone from --region, public-keys/0 from --ssh-public-key, user-data byte-exact"
+# (Not through run: $OUT keeps the console for the checks below.)
+launched=$("$AMI_RUN" --region eu-west-3 describe-images --image-ids "$ami_eu" |
+    jq -r '.Images[0].LastLaunchedTime')
+launch_time=$("$AMI_RUN" --region eu-west-3 describe-instances --instance-ids "$IID" |
+    jq -r '.Reservations[0].Instances[0].LaunchTime')
+[ "$launched" = "$launch_time" ] || fail "LastLaunchedTime '$launched' is not the launch's '$launch_time'"
+[ "$("$AMI_RUN" describe-images --image-ids "$ami" | jq -r '.Images[0].LastLaunchedTime')" = null ] ||
+    fail "the source's LastLaunchedTime moved"
+ok "the copy of the image boots in eu-west-3; its LastLaunchedTime is the launch time, the source's unset"
 # The identity document's signatures verify, as the EC2 guide's openssl commands do, with
 # the store's certificates (docs/imds.md).
 iid() { sed -n "s/^iid-$1: //p" <<<"$OUT" | tr -d '\r'; }

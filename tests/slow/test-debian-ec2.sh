@@ -19,6 +19,8 @@ source "$(dirname "$0")/lib.sh"
 need ssh python3 sha256sum
 
 region=eu-west-1
+# AMIs are regional (docs/store.md): register, run and describe all in one region.
+export AWS_REGION=$region
 ec2=$(debian_ami ec2)
 ok=$(debian_ami ok)
 

@@ -362,6 +362,76 @@ test_store_resolve_path_precedence(void **state)
     }
 }
 
+/* Write @json at @rel through a committed transaction. */
+static void
+put(Fixture *f, const char *rel, const char *json)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiTxn) txn = ami_store_txn_new(f->store, &error);
+    g_autoptr(json_t) v = parse_json(json);
+
+    assert_true(ami_txn_put_json(txn, rel, v, &error));
+    assert_true(ami_store_lock(f->store, &error));
+    assert_true(ami_txn_commit(txn, &error));
+    ami_store_unlock(f->store);
+}
+
+static void
+test_store_regions_scope_lookups_and_lists(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(json_t) img = NULL;
+    g_autoptr(json_t) raw = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+
+    put(f, "images/ami-0123456789abcdef0.json", "{\"ImageId\":\"ami-0123456789abcdef0\"}");
+    put(f, "images/ami-0fedcba9876543210.json",
+        "{\"ImageId\":\"ami-0fedcba9876543210\",\"AmiRun\":{\"Region\":\"eu-west-1\"}}");
+    /* No region is us-east-1, the default of a handle too. */
+    assert_string_equal(ami_store_region(f->store), "us-east-1");
+    img = ami_store_find_image(f->store, "ami-0123456789abcdef0", &error);
+    assert_non_null(img);
+    assert_string_equal(ami_record_region(img), "us-east-1");
+    assert_null(ami_store_find_image(f->store, "ami-0fedcba9876543210", &error));
+    assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_NOT_FOUND));
+    assert_non_null(strstr(error->message, "InvalidAMIID.NotFound: Image 'ami-0fedcba9876543210' "
+                                           "does not exist in region 'us-east-1'"));
+    g_clear_error(&error);
+    /* The raw loader sees every region (chains, reference counts). */
+    raw = ami_store_load_image(f->store, "ami-0fedcba9876543210", &error);
+    assert_non_null(raw);
+    ami_store_set_region(f->store, "eu-west-1");
+    all = ami_store_in_region(f->store, ami_store_list_images(f->store, &error));
+    assert_int_equal(all->len, 1);
+    assert_string_equal(json_string_value(json_object_get(all->pdata[0], "ImageId")),
+                        "ami-0fedcba9876543210");
+    ami_record_set_region(img, "ap-south-1");
+    assert_string_equal(ami_record_region(img), "ap-south-1");
+}
+
+static void
+test_store_image_launched_sets_last_launched_time(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(json_t) img = NULL;
+
+    put(f, "images/ami-0123456789abcdef0.json", "{\"ImageId\":\"ami-0123456789abcdef0\"}");
+    assert_true(ami_store_image_launched(f->store, "ami-0123456789abcdef0",
+                                         "2026-12-02T01:00:00.000Z", &error));
+    /* Under a lock the caller holds, too. */
+    assert_true(ami_store_lock(f->store, &error));
+    assert_true(ami_store_image_launched(f->store, "ami-0123456789abcdef0",
+                                         "2026-12-02T02:00:00.000Z", &error));
+    ami_store_unlock(f->store);
+    img = ami_store_load_image(f->store, "ami-0123456789abcdef0", &error);
+    assert_string_equal(json_string_value(json_object_get(img, "LastLaunchedTime")),
+                        "2026-12-02T02:00:00.000Z");
+    assert_false(ami_store_image_launched(f->store, "ami-00000000000000bad", "x", &error));
+    assert_int_equal(tmp_entries(f), 0);
+}
+
 int
 main(void)
 {
@@ -380,6 +450,8 @@ main(void)
         T(test_store_missing_and_corrupt_records),
         T(test_store_key_pairs_load_and_list),
         T(test_store_without_key_pairs_dir_commits),
+        T(test_store_regions_scope_lookups_and_lists),
+        T(test_store_image_launched_sets_last_launched_time),
         cmocka_unit_test(test_store_resolve_path_precedence),
     };
 #undef T

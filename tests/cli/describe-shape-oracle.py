@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+# The oracle for tests/cli/test-shapes.sh: every member ami-run prints in a
+# describe-images / describe-snapshots reply must be a member of EC2's output shape in
+# botocore's model (the copy Debian's AWS CLI runs), recursively, with the model's type.
+# Usage: describe-shape-oracle.py Images|Snapshots < reply.json; prints each stray member's path
+# and exits 1, or exits 0 in silence.
+import json
+import sys
+
+from awscli.botocore.loaders import Loader  # noqa: F401  (the same package the CLI uses)
+
+MODEL = "/usr/lib/python3/dist-packages/awscli/botocore/data/ec2/2016-11-15/service-2.json"
+# Members EC2 added to these shapes after awscli 2.9.19's copy of the model (botocore
+# 1.43.x has them); ami-run prints them as current EC2 does (src/core/ec2-shape.c).
+NEWER = {
+    "Image": {"SourceInstanceId": "String", "DeregistrationProtection": "String",
+              "LastLaunchedTime": "String", "ImageAllowed": "Boolean",
+              "SourceImageId": "String", "SourceImageRegion": "String",
+              "FreeTierEligible": "Boolean"},
+    "Snapshot": {"SseType": "SSEType", "AvailabilityZone": "String",
+                 "TransferType": "TransferType", "CompletionDurationMinutes": "Integer",
+                 "CompletionTime": "MillisecondDateTime", "FullSnapshotSizeInBytes": "Long"},
+    "EbsBlockDevice": {"AvailabilityZone": "String", "VolumeInitializationRate": "Integer",
+                       "AvailabilityZoneId": "String", "EbsCardIndex": "Integer"},
+}
+EXTRA_SHAPES = {"SSEType": {"type": "string"}, "TransferType": {"type": "string"}}
+
+shapes = json.load(open(MODEL))["shapes"]
+shapes.update({k: v for k, v in EXTRA_SHAPES.items() if k not in shapes})
+errors = []
+
+SCALARS = {"string": str, "boolean": bool, "integer": int, "long": int, "timestamp": str,
+           "double": (int, float), "float": (int, float)}
+
+
+def check(value, shape_name, path):
+    shape = shapes[shape_name]
+    kind = shape["type"]
+    if kind == "structure":
+        if not isinstance(value, dict):
+            errors.append("%s: not a structure (%s)" % (path, shape_name))
+            return
+        members = {k: m["shape"] for k, m in shape["members"].items()}
+        members.update(NEWER.get(shape_name, {}))
+        for key, v in value.items():
+            if key not in members:
+                errors.append("%s.%s: not a member of %s" % (path, key, shape_name))
+            else:
+                check(v, members[key], "%s.%s" % (path, key))
+    elif kind == "list":
+        if not isinstance(value, list):
+            errors.append("%s: not a list (%s)" % (path, shape_name))
+            return
+        for i, v in enumerate(value):
+            check(v, shape["member"]["shape"], "%s[%d]" % (path, i))
+    else:
+        want = SCALARS[kind]
+        if isinstance(value, bool) and kind != "boolean":
+            errors.append("%s: a boolean where %s (%s) belongs" % (path, kind, shape_name))
+        elif not isinstance(value, want):
+            errors.append("%s: %r is not a %s (%s)" % (path, value, kind, shape_name))
+        elif "enum" in shape and value not in shape["enum"]:
+            errors.append("%s: %r is not one of %s" % (path, value, shape["enum"]))
+
+
+top = sys.argv[1]
+reply = json.load(sys.stdin)
+if set(reply) != {top}:
+    errors.append("reply members %s, expected only %s" % (sorted(reply), top))
+for i, item in enumerate(reply.get(top, [])):
+    check(item, {"Images": "Image", "Snapshots": "Snapshot"}[top], "%s[%d]" % (top, i))
+for e in errors:
+    print(e)
+sys.exit(1 if errors else 0)
