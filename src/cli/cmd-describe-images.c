@@ -3,6 +3,7 @@
  * ami-run describe-images: {"Images": […]}, each image exactly as it was registered,
  * members ami-run does not know included.
  */
+#include "ami-run/capture.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/filter.h"
@@ -49,7 +50,9 @@ cmd_describe_images(Cli *cli, int argc, char **argv, GError **error)
     if (!(filters = ami_filters_parse(AMI_FILTER_IMAGES, (const char *const *)filter_args, error)))
         goto out;
     store = cli_open_store(cli, FALSE, error);
-    if (store && (!ami_store_lock(store, error) || !(all = ami_store_list_images(store, error))))
+    /* An image whose create-image worker died is failed, not pending forever. */
+    if (store && (!ami_capture_reap_stale(store, error) || !ami_store_lock(store, error) ||
+                  !(all = ami_store_list_images(store, error))))
         goto out;
     /* As EC2 (InvalidAMIID.NotFound): an id that does not exist is an error. */
     for (char **id = ids; id && *id; id++) {
