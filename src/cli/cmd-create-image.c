@@ -166,7 +166,11 @@ start_worker(AmiStore *store, const char *image_id, const char *log, GError **er
 
     g_subprocess_launcher_set_stderr_file_path(launcher, log);
     g_subprocess_launcher_set_child_setup(launcher, ami_child_setsid, NULL, NULL);
-    if (!self || !(proc = g_subprocess_launcher_spawnv(launcher, argv, error)))
+    if (!self) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "cannot find this program (/proc/self/exe)");
+        return FALSE;
+    }
+    if (!(proc = g_subprocess_launcher_spawnv(launcher, argv, error)))
         return FALSE;
     in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc));
     line = g_data_input_stream_read_line(in, NULL, NULL, NULL);
