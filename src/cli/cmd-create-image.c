@@ -96,7 +96,9 @@ finish_volumes(AmiStore *store, json_t *volumes, GError **error)
         g_autoptr(json_t) rec = NULL;
 
         if (json_object_get(v, "Capture")) {
-            json_object_set_new(v, "SnapshotId", json_string_nocheck(ami_id_new(AMI_ID_SNAPSHOT)));
+            g_autofree char *id = ami_id_new(AMI_ID_SNAPSHOT);
+
+            json_object_set_new(v, "SnapshotId", json_string(id));
             continue;
         }
         if (snap && !(rec = ami_store_load_snapshot(store, snap, error)))
