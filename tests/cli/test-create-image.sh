@@ -200,3 +200,19 @@ run 0 describe-images --image-ids ami-0bbbbbbbbbbbbbbb1
     fail "a dead worker's image: $OUT"
 run 255 wait image-available --image-ids ami-0bbbbbbbbbbbbbbb1
 ok "a create-image worker that died: the image is failed, and wait image-available fails"
+
+# A capture that fails (the instance's overlay vanished): failed with the reason, and
+# nothing half-made: no layer file, no NVRAM, no work directory left.
+fake_instance i-0aaaaaaaaaaaaaaa4 ami-0ccccccccccccccc1 "$snap3"
+rm "$STORE/instances/i-0aaaaaaaaaaaaaaa4/vol-0aaaaaaaaaaaaaaa2.qcow2"
+files_before=$(ls "$STORE/snapshots" "$STORE/nvram" | sort)
+run 0 create-image --instance-id i-0aaaaaaaaaaaaaaa4 --name "doomed"
+doomed=$(jq -r .ImageId <<<"$OUT")
+run 255 wait image-available --image-ids "$doomed"
+run 0 describe-images --image-ids "$doomed"
+[ "$(jq -r '.Images[0] | "\(.State) \(.StateReason.Code)"' <<<"$OUT")" = "failed Client.CreateImageFailed" ] ||
+    fail "a failed capture: $OUT"
+contains "$(jq -r '.Images[0].StateReason.Message' <<<"$OUT")" "vol-0aaaaaaaaaaaaaaa2.qcow2"
+[ "$(ls "$STORE/snapshots" "$STORE/nvram" | sort)" = "$files_before" ] || fail "a failed capture left files"
+[ -z "$(ls "$STORE/tmp")" ] || fail "a failed capture left a work directory: $(ls "$STORE/tmp")"
+ok "a capture that fails: the image is failed with the reason; no layer, NVRAM or work directory is left"
