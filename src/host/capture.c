@@ -633,11 +633,14 @@ ami_capture_serve_pause(const char *instance_dir, gboolean (*pause)(void *, GErr
     t0 = g_get_monotonic_time();
     if (pause(data, &error)) {
         gboolean copied = copy_targets(json_object_get(r, "Targets"), &error);
+        g_autoptr(GError) resume_error = NULL;
 
-        if (!resume(data, copied ? &error : NULL) && copied)
-            copied = FALSE;
+        /* Resumed whatever the copy did; the first error is the one reported. */
+        if (!resume(data, &resume_error) && copied)
+            g_propagate_error(&error, g_steal_pointer(&resume_error));
+        else if (resume_error)
+            g_prefix_error(&error, "resuming the guest failed too (%s); ", resume_error->message);
         paused_us = g_get_monotonic_time() - t0;
-        (void)copied;
     }
     if (error)
         json_object_set_new(answer, "Error", json_string(error->message));
