@@ -377,19 +377,25 @@ capture_pause(Capture *c, int owner, json_t *targets, GError **error)
 }
 
 /*
- * Where the optional offline cleanup goes (`create-image --sysprep`, wired at merge):
- * between the copy and the sealing, on the captured root layer only, never on the
- * instance's disk.  The layer still names its parent by absolute path here, so a
- * libguestfs handle opens the whole chain; ami_guestfs_sysprep() (include/ami-run/
- * guestfs.h) is called with the root layer's staged path.  Nothing is done today.
+ * Where the optional offline cleanup goes (`create-image --sysprep[=OPS]`, wired at
+ * merge): between the copy and the sealing, on the captured root layer only, never on
+ * the instance's disk.  The layer still names its parent by absolute path here, so a
+ * libguestfs handle opens the whole chain (read-only below, format pinned).  The wiring:
+ * cmd-create-image.c stores OPS as AmiRun.CreateImage.Sysprep, and this calls
+ *   ami_guestfs_sysprep(root_layer, ops, report, data, error)   (include/ami-run/guestfs.h)
+ * keeping what the report says removed under AmiRun.CreateImage (the worker has no
+ * terminal).  Until then a request with Sysprep is refused here rather than ignored.
  */
 static gboolean
 capture_sysprep_hook(Capture *c, const char *root_layer, GError **error)
 {
-    (void)c;
+    const char *ops = json_string_value(json_object_get(c->request, "Sysprep"));
+
     (void)root_layer;
-    (void)error;
-    return TRUE;
+    if (!ops)
+        return TRUE;
+    g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "--sysprep is not built into this ami-run");
+    return FALSE;
 }
 
 static json_t *
