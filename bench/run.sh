@@ -241,6 +241,9 @@ imp_m=$(printf '%s\n' "${imp[@]}" | median)
 say "7/7 boot on the own network vs QEMU's built-in user network (bench/own-network.sh)"
 net7=$(AMI="$ami" AMI_RUN="$BIN" ROUNDS="$ROUNDS" bench/own-network.sh)
 
+say "8/8 create-image of an instance that changed 10 MiB of a 3 GiB image (bench/create-image.sh)"
+cap8=$(AMI="$ami" AMI_RUN="$BIN" ROUNDS="$ROUNDS" bench/create-image.sh)
+
 verdict() { # verdict VALUE GOAL (lower is better)
     if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo "met"; else echo "**missed**"; fi
 }
@@ -274,13 +277,15 @@ cloud kernel, busybox); "boot" is the time until its console prints \`$MARK\`.
 | 6 | \`import-snapshot\` of a 2 GiB sparse raw (256 MiB data) vs \`qemu-img convert -O qcow2\` | $(fmt "$imp_m") s | $(fmt "$conv_m") s | $(fmt "$r6")× | ≤ 1.2× | $(verdict "$r6" 1.2) |
 | 6b | the same import vs the same work by hand: convert, \`openssl dgst -sha256\`, \`sync FILE\` | $(fmt "$imp_m") s | $(fmt "$same_m") s | $(fmt "$r6b")× | – | |
 $(head -1 <<<"$net7")
+$(head -2 <<<"$cap8")
 
 Raw samples (s): raw $(echo "${raw[@]}"); raw, same devices $(echo "${raws[@]}"); ami-run $(echo "${ami_t[@]}"); launch $(echo "${launch[@]}");
 1 GiB $(echo "${small[@]}"); 1 TiB $(echo "${big[@]}"); one $(echo "${one[@]}"); four $(echo "${four[@]}");
 raw one $(echo "${rone[@]}"); raw four $(echo "${rfour[@]}");
 convert $(echo "${conv[@]}"); convert+sha256+sync $(echo "${same[@]}"); import $(echo "${imp[@]}");
 RSS KiB $(echo "${rss[@]}"); virsh RSS KiB $(echo "${virsh_rss[@]}"); --version RSS KiB $floor;
-$(tail -1 <<<"$net7").
+$(tail -1 <<<"$net7");
+$(tail -1 <<<"$cap8").
 MD
 if [ -f "$OUT_MD" ] && grep -q '^## Notes' "$OUT_MD"; then
     sed -n '/^## Notes/,$p' "$OUT_MD" >>"$OUT_MD.new"

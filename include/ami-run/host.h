@@ -18,7 +18,8 @@ G_BEGIN_DECLS
  */
 void ami_signals_install(void);
 
-/** ami_signals_install_control() - also catch SIGUSR1/SIGUSR2 (the supervisor's stop requests). */
+/** ami_signals_install_control() - also catch SIGUSR1/SIGUSR2 (the supervisor's stop requests)
+ * and SIGURG (create-image --no-reboot's pause request). */
 void ami_signals_install_control(void);
 
 /** ami_signals_clear() - forget the pending signal (it was handled). */
@@ -113,6 +114,13 @@ gboolean ami_qemu_img_convert(const char *src, const char *src_format, const cha
  */
 gboolean ami_qemu_img_export(const char *src, const char *dst, const char *dst_format,
                              const char *options, gboolean progress, GError **error);
+
+/**
+ * ami_qemu_img_rebase_unsafe() - set the backing file of the qcow2 @path (absolute) to
+ * @backing (NULL: none), format qcow2 pinned, rewriting only the header (`rebase -u`):
+ * a snapshot layer names its parent relative to snapshots/.
+ */
+gboolean ami_qemu_img_rebase_unsafe(const char *path, const char *backing, GError **error);
 
 /* --- http.c ------------------------------------------------------------------------- */
 

@@ -62,6 +62,13 @@ gboolean ami_hypervisor_stopped(AmiHypervisor *hv);
 /** ami_hypervisor_shutdown() - ask the guest to power off (ACPI). */
 gboolean ami_hypervisor_shutdown(AmiHypervisor *hv, GError **error);
 
+/**
+ * ami_hypervisor_suspend(), ami_hypervisor_resume() - pause the guest's vCPUs and resume
+ * them (QEMU's stop drains and flushes every block device first: create-image --no-reboot).
+ */
+gboolean ami_hypervisor_suspend(AmiHypervisor *hv, GError **error);
+gboolean ami_hypervisor_resume(AmiHypervisor *hv, GError **error);
+
 /** ami_hypervisor_destroy() - stop the domain now, if it runs. */
 void ami_hypervisor_destroy(AmiHypervisor *hv);
 

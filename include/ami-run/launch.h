@@ -88,6 +88,10 @@ gboolean ami_launch_guest_stopped(AmiLaunch *launch);
 /** ami_launch_shutdown() - ask the guest to power off (ACPI power button). */
 gboolean ami_launch_shutdown(AmiLaunch *launch, GError **error);
 
+/** ami_launch_pause(), ami_launch_resume() - pause the guest (block devices flushed), resume it. */
+gboolean ami_launch_pause(AmiLaunch *launch, GError **error);
+gboolean ami_launch_resume(AmiLaunch *launch, GError **error);
+
 /** ami_launch_instance_id() - borrowed. */
 const char *ami_launch_instance_id(const AmiLaunch *launch);
 

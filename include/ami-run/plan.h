@@ -81,6 +81,7 @@ typedef struct {
     char *serial;       /* EBS: vol… (the id without the dash); instance store: AWS… */
     char *snapshot_id;  /* AMI_DISK_OVERLAY */
     char *backing;      /* AMI_DISK_OVERLAY: the snapshot's file (qcow2) */
+    char **backing_chain; /* the layers below it (create-image's chains), nearest first, or NULL */
     gint64 size_gib;
     gboolean delete_on_termination;
     char *path;         /* the instance's disk file */
@@ -101,6 +102,8 @@ typedef struct {
     AmiFirmware firmware;
     gboolean secure_boot;
     char *nvram_path;     /* UEFI only */
+    char *nvram_source;   /* the image's captured NVRAM (store-relative, AmiRun.Nvram.File), or NULL:
+                           * nvram_path starts as a copy of it instead of the firmware's template */
     gboolean tpm;
     AmiAccel accel;       /* resolved: KVM or TCG */
     guint vcpus;
@@ -126,6 +129,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiRunPlan, ami_run_plan_free)
 typedef struct {
     char *path;
     gint64 size_gib;
+    char **chain; /* the files of the layers below it, nearest first; NULL: a full disk */
 } AmiSnapshotInfo;
 
 /* Looks a snapshot up; FALSE when it is not in the store. */

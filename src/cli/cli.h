@@ -130,6 +130,9 @@ gboolean cli_instances_change(Cli *cli, CliInstanceAction action, int argc, char
 /** cli_instance_terminate() - terminate one instance through its owner and wait. */
 gboolean cli_instance_terminate(AmiStore *store, const char *instance_id, GError **error);
 
+/* Internal: the detached worker of create-image (`ami-run __capture ami-…`). */
+gboolean cmd_capture_worker(Cli *cli, int argc, char **argv, GError **error);
+
 /* Internal: the supervisor of a detached instance (`ami-run __supervise`). */
 gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
 
@@ -140,6 +143,7 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("register-image", register_image, "Register an AMI (flags, request JSON or describe-images JSON)") \
     X("import-image", import_image, "Import a disk and register it as an AMI in one step") \
     X("describe-images", describe_images, "List AMIs in the store")                      \
+    X("create-image", create_image, "Create an AMI from an instance (incremental snapshots)") \
     X("deregister-image", deregister_image, "Remove an AMI (and optionally its snapshots)") \
     X("export-image", export_image, "Write an AMI's root volume to a VMDK, RAW or VHD file (VM Import's forms)") \
     X("describe-export-image-tasks", describe_export_image_tasks, "List the export-image tasks (files written)") \

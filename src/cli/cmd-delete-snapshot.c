@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ami-run delete-snapshot: refused while an image refers to the snapshot, as in EC2. */
+/*
+ * ami-run delete-snapshot: refused while an image refers to the snapshot, as in EC2.  A
+ * layer file a later snapshot builds on stays (unlisted) until the last record whose
+ * chain needs it goes (docs/store.md "Snapshot chains").
+ */
+#include "ami-run/capture.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "cli.h"
@@ -16,8 +21,6 @@ cmd_delete_snapshot(Cli *cli, int argc, char **argv, GError **error)
     g_autoptr(AmiTxn) txn = NULL;
     g_autoptr(json_t) snap = NULL;
     g_autoptr(GPtrArray) users = NULL;
-    g_autofree char *rel = NULL;
-    g_autofree char *rec = NULL;
     gboolean help = FALSE, ok = FALSE;
 
     if (!cli_args_parse(cli, "Delete a snapshot and its disk.", specs, argc, argv, &help, error))
@@ -38,12 +41,9 @@ cmd_delete_snapshot(Cli *cli, int argc, char **argv, GError **error)
                     users->len > 2 ? "them" : "it");
         goto out;
     }
-    rel = ami_store_snapshot_rel(id);
-    rec = ami_store_snapshot_record_rel(id);
-    if (!(txn = ami_store_txn_new(store, error)))
+    if (!(txn = ami_store_txn_new(store, error)) ||
+        !ami_snapshot_delete_stage(store, txn, (char *[]){id, NULL}, error))
         goto out;
-    ami_txn_delete(txn, rec);
-    ami_txn_delete(txn, rel);
     ok = ami_txn_commit(txn, error);
 out:
     cli_args_free(specs);

@@ -4,7 +4,10 @@
  * {"Return": true, "DeleteSnapshotResults": [{"SnapshotId", "ReturnCode"}]}; a snapshot
  * another image still uses is kept ("skipped") and a notice names the users.
  */
+#include <string.h>
+
 #include "ami-run/ami.h"
+#include "ami-run/capture.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "cli.h"
@@ -30,15 +33,34 @@ delete_snapshots(const Cli *cli, AmiStore *store, AmiTxn *txn, const AmiImage *i
             g_autofree char *names = g_strjoinv(", ", (char **)users->pdata);
             cli_notice(cli, "kept snapshot %s: still used by %s", id, names);
             code = "skipped";
-        } else {
-            g_autofree char *rel = ami_store_snapshot_rel(id);
-            g_autofree char *rec_rel = ami_store_snapshot_record_rel(id);
-
-            ami_txn_delete(txn, rec_rel);
-            ami_txn_delete(txn, rel);
+        } else if (!ami_snapshot_delete_stage(store, txn, (char *[]){(char *)id, NULL}, error)) {
+            return FALSE; /* a layer a later snapshot builds on stays (docs/store.md) */
         }
         json_array_append_new(results, json_pack("{s:s, s:s}", "SnapshotId", id, "ReturnCode", code));
     }
+    return TRUE;
+}
+
+/* The captured NVRAM goes with the last image that names it (copy-image may share it). */
+static gboolean
+delete_nvram(AmiStore *store, AmiTxn *txn, json_t *image, GError **error)
+{
+    const char *file = json_string_value(json_object_get(json_object_get(json_object_get(image, "AmiRun"), "Nvram"), "File"));
+    const char *id = json_string_value(json_object_get(image, "ImageId"));
+    g_autoptr(GPtrArray) all = NULL;
+
+    if (!file || !g_str_has_prefix(file, "nvram/") || strstr(file, ".."))
+        return TRUE;
+    if (!(all = ami_store_list_images(store, error)))
+        return FALSE;
+    for (guint i = 0; i < all->len; i++) {
+        json_t *nv = json_object_get(json_object_get(all->pdata[i], "AmiRun"), "Nvram");
+
+        if (g_strcmp0(json_string_value(json_object_get(all->pdata[i], "ImageId")), id) != 0 &&
+            g_strcmp0(json_string_value(json_object_get(nv, "File")), file) == 0)
+            return TRUE;
+    }
+    ami_txn_delete(txn, file);
     return TRUE;
 }
 
@@ -76,6 +98,8 @@ cmd_deregister_image(Cli *cli, int argc, char **argv, GError **error)
     }
     rel = ami_store_image_rel(image_id);
     ami_txn_delete(txn, rel);
+    if (!delete_nvram(store, txn, json, error))
+        goto out;
     if (delete_snaps) {
         json_t *results = json_array();
 

@@ -4,6 +4,7 @@
  * registered, but only in the members of EC2's Image shape (ami-run's own AmiRun shows
  * with --debug).  --owners, --executable-users and --filters as EC2 scopes them.
  */
+#include "ami-run/capture.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/ec2-shape.h"
 #include "ami-run/error.h"
@@ -79,7 +80,9 @@ cmd_describe_images(Cli *cli, int argc, char **argv, GError **error)
     if (!(filters = ami_filters_parse(AMI_FILTER_IMAGES, (const char *const *)filter_args, error)))
         goto out;
     store = cli_open_store(cli, FALSE, error);
-    if (store && (!ami_store_lock(store, error) || !(all = ami_store_list_images(store, error))))
+    /* An image whose create-image worker died is failed, not pending forever. */
+    if (store && (!ami_capture_reap_stale(store, error) || !ami_store_lock(store, error) ||
+                  !(all = ami_store_list_images(store, error))))
         goto out;
     if (all)
         ami_store_in_region(store, all);

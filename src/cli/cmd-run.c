@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ami-run/ami.h"
+#include "ami-run/capture.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/host.h"
@@ -187,6 +188,7 @@ snapshot_lookup(const char *snapshot_id, AmiSnapshotInfo *ret, gpointer data)
         return FALSE;
     ret->path = ami_store_snapshot_path(store, snapshot_id);
     ret->size_gib = ami_snapshot_size_gib(rec);
+    ret->chain = ami_snapshot_chain_paths(store, rec);
     return TRUE;
 }
 

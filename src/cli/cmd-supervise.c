@@ -7,6 +7,7 @@
  *   SIGTERM/SIGINT/SIGHUP  terminate-instances
  *   SIGUSR1                stop-instances: ACPI power-off, forced after a grace period
  *   SIGUSR2                stop-instances --force
+ *   SIGURG                 create-image --no-reboot: pause, copy the volumes, resume
  * A guest that powers itself off is stopped, as EC2's default
  * InstanceInitiatedShutdownBehavior does.  Its own reaper kills QEMU if it is killed.
  */
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ami-run/capture.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/host.h"
@@ -89,6 +91,18 @@ stop_gracefully(AmiLaunch *l)
     ami_launch_stop(l, forced);
 }
 
+static gboolean
+pause_guest(void *l, GError **error)
+{
+    return ami_launch_pause(l, error);
+}
+
+static gboolean
+resume_guest(void *l, GError **error)
+{
+    return ami_launch_resume(l, error);
+}
+
 gboolean
 cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
 {
@@ -124,6 +138,13 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
     for (;;) {
         int sig = ami_signals_pending();
 
+        if (sig == SIGURG) {
+            g_autofree char *dir = g_build_filename(ami_store_path(store), "instances", argv[0], NULL);
+
+            ami_signals_clear();
+            ami_capture_serve_pause(dir, pause_guest, resume_guest, l);
+            continue;
+        }
         if (sig == SIGUSR1 || sig == SIGUSR2) {
             ami_signals_clear();
             if (sig == SIGUSR2)

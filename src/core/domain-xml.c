@@ -132,6 +132,22 @@ libvirt_bus(AmiDiskBus bus)
     return bus == AMI_BUS_SATA ? "sata" : "virtio";
 }
 
+/*
+ * The whole chain, every format pinned and the last one closed with <backingStore/>: a
+ * create-image layer's parents are files of their own (docs/store.md).
+ */
+static void
+render_backing(GString *x, const char *file, char **below, int indent)
+{
+    X(x, "%*s<backingStore type='file'>\n%*s  <format type='qcow2'/>\n%*s  <source file='%s'/>\n",
+      indent, "", indent, "", indent, "", file);
+    if (below && *below)
+        render_backing(x, below[0], below + 1, indent + 2);
+    else
+        X(x, "%*s  <backingStore/>\n", indent, "");
+    X(x, "%*s</backingStore>\n", indent, "");
+}
+
 static void
 render_disks(GString *x, const AmiRunPlan *p)
 {
@@ -144,9 +160,7 @@ render_disks(GString *x, const AmiRunPlan *p)
              "      <driver name='qemu' type='qcow2' discard='unmap'/>\n"
              "      <source file='%s'/>\n", d->path);
         if (d->backing)
-            X(x, "      <backingStore type='file'>\n        <format type='qcow2'/>\n"
-                 "        <source file='%s'/>\n        <backingStore/>\n      </backingStore>\n",
-              d->backing);
+            render_backing(x, d->backing, d->backing_chain, 6);
         X(x, "      <target dev='%s' bus='%s'/>\n      <serial>%s</serial>\n    </disk>\n",
           d->target, libvirt_bus(p->disk_bus), d->serial);
     }

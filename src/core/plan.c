@@ -90,6 +90,7 @@ plan_disk_free(gpointer data)
     g_free(d->serial);
     g_free(d->snapshot_id);
     g_free(d->backing);
+    g_strfreev(d->backing_chain);
     g_free(d->path);
     g_free(d->target);
     g_free(d);
@@ -106,6 +107,7 @@ ami_run_plan_free(AmiRunPlan *plan)
     g_free(plan->instance_type);
     g_free(plan->machine);
     g_free(plan->nvram_path);
+    g_free(plan->nvram_source);
     g_clear_pointer(&plan->disks, g_ptr_array_unref);
     g_free(plan->seed_path);
     g_free(plan->console_path);
@@ -358,6 +360,7 @@ plan_disk(AmiRunPlan *plan, const AmiPlanOptions *opts, const AmiInstanceType *t
         d->kind = AMI_DISK_OVERLAY;
         d->snapshot_id = g_strdup(m->snapshot_id);
         d->backing = info.path;
+        d->backing_chain = info.chain;
         d->size_gib = m->volume_size ? m->volume_size : info.size_gib;
         if (d->size_gib < info.size_gib) {
             ami_error_invalid(error, "%s: VolumeSize %" G_GINT64_FORMAT " GiB is smaller than snapshot %s "
@@ -507,8 +510,13 @@ ami_plan_build(const AmiImage *image, const AmiPlanOptions *opts, GError **error
         plan->seed_path = g_strdup_printf("%s/seed.iso", opts->instance_dir);
     plan->console_path = g_strdup_printf("%s/console.log", opts->instance_dir);
     plan->pci_serial = plan->arch == AMI_ARCH_ARM64;
-    if (plan->firmware == AMI_FIRMWARE_UEFI)
+    if (plan->firmware == AMI_FIRMWARE_UEFI) {
+        /* create-image keeps the instance's variable store with the image (EC2's UefiData). */
+        json_t *nv = json_object_get(json_object_get(image->json, "AmiRun"), "Nvram");
+
         plan->nvram_path = g_strdup_printf("%s/nvram.fd", opts->instance_dir);
+        plan->nvram_source = g_strdup(json_string_value(json_object_get(nv, "File")));
+    }
     return g_steal_pointer(&plan);
 }
 
@@ -565,6 +573,13 @@ ami_plan_to_json(const AmiRunPlan *plan)
             json_object_set_new(j, "SnapshotId", json_string(d->snapshot_id));
             json_object_set_new(j, "Backing", json_string(d->backing));
         }
+        if (d->backing_chain) {
+            json_t *chain = json_array();
+
+            for (char **c = d->backing_chain; *c; c++)
+                json_array_append_new(chain, json_string(*c));
+            json_object_set_new(j, "BackingChain", chain);
+        }
         json_array_append_new(disks, j);
     }
     out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:i, s:I, s:s, s:o, s:s*, s:s, "
@@ -590,5 +605,7 @@ ami_plan_to_json(const AmiRunPlan *plan)
         json_object_set_new(out, "NetSocket", json_string(plan->net_socket));
     if (plan->key_name)
         json_object_set_new(out, "KeyName", json_string(plan->key_name));
+    if (plan->nvram_source)
+        json_object_set_new(out, "NvramSource", json_string(plan->nvram_source));
     return out;
 }

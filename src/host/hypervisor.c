@@ -475,6 +475,22 @@ ami_hypervisor_shutdown(AmiHypervisor *hv, GError **error)
     return TRUE;
 }
 
+gboolean
+ami_hypervisor_suspend(AmiHypervisor *hv, GError **error)
+{
+    if (!hv->dom || virDomainSuspend(hv->dom) < 0)
+        return virt_failed(error, "cannot pause the guest");
+    return TRUE;
+}
+
+gboolean
+ami_hypervisor_resume(AmiHypervisor *hv, GError **error)
+{
+    if (!hv->dom || virDomainResume(hv->dom) < 0)
+        return virt_failed(error, "cannot resume the guest");
+    return TRUE;
+}
+
 void
 ami_hypervisor_destroy(AmiHypervisor *hv)
 {

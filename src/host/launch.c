@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ami-run/capture.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/host.h"
@@ -183,22 +184,17 @@ file_identity(const char *path, const char *sha256)
                            sha256);
 }
 
-/* A disk changed behind our back must not boot (and must not be "fixed" by us). */
+/* A file changed behind our back must not boot (and must not be "fixed" by us). */
 static gboolean
-verify_snapshot(AmiStore *store, const char *snapshot_id, GError **error)
+verify_file(AmiStore *store, const char *snapshot_id, const char *want, GError **error)
 {
-    g_autoptr(json_t) rec = ami_store_load_snapshot(store, snapshot_id, error);
     g_autofree char *path = ami_store_snapshot_path(store, snapshot_id);
     g_autofree char *dir = g_build_filename(ami_store_path(store), "cache", "verified", NULL);
     g_autofree char *cache = g_build_filename(dir, snapshot_id, NULL);
     g_autofree char *sum = NULL;
     g_autofree char *known = NULL;
     g_autofree char *now = NULL;
-    const char *want;
 
-    if (!rec)
-        return FALSE;
-    want = json_string_value(json_object_get(json_object_get(rec, "AmiRun"), "Sha256"));
     if (want && (now = file_identity(path, want)) && g_file_get_contents(cache, &known, NULL, NULL) &&
         strcmp(known, now) == 0)
         return TRUE;
@@ -214,6 +210,31 @@ verify_snapshot(AmiStore *store, const char *snapshot_id, GError **error)
     g_free(now);
     if ((now = file_identity(path, want)) && g_mkdir_with_parents(dir, 0700) == 0)
         g_file_set_contents_full(cache, now, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+    return TRUE;
+}
+
+/*
+ * A snapshot and every layer below it (create-image's chains, docs/store.md): each layer
+ * file against the sha256 its child's record keeps, so a parent whose record was deleted
+ * is checked too.
+ */
+static gboolean
+verify_snapshot(AmiStore *store, const char *snapshot_id, GError **error)
+{
+    g_autoptr(json_t) rec = ami_store_load_snapshot(store, snapshot_id, error);
+    g_autoptr(json_t) chain = rec ? ami_snapshot_chain(rec, error) : NULL;
+    size_t i;
+    json_t *e;
+
+    if (!chain ||
+        !verify_file(store, snapshot_id,
+                     json_string_value(json_object_get(json_object_get(rec, "AmiRun"), "Sha256")), error))
+        return FALSE;
+    json_array_foreach(chain, i, e) {
+        if (!verify_file(store, json_string_value(json_object_get(e, "SnapshotId")),
+                         json_string_value(json_object_get(e, "Sha256")), error))
+            return FALSE;
+    }
     return TRUE;
 }
 
@@ -329,8 +350,45 @@ open_store_to(const AmiQemuUser *u, AmiStore *store, const AmiRunPlan *p, GError
         if (path && (!ami_qemu_user_grant(u, path, 0440, error) ||
                      !ami_qemu_user_check_access(u, path, R_OK, error)))
             return FALSE;
+        for (char **layer = d->backing_chain; layer && *layer; layer++) {
+            if (!ami_qemu_user_grant(u, *layer, 0440, error))
+                return FALSE;
+        }
     }
     return TRUE;
+}
+
+/*
+ * An image made by create-image carries the instance's UEFI variable store: the new
+ * instance starts from a verified copy of it, which libvirt then uses as it is (it copies
+ * the firmware's template only when the file is missing).
+ */
+static gboolean
+copy_captured_nvram(const AmiLaunchSpec *spec, GError **error)
+{
+    const AmiRunPlan *p = spec->plan;
+    json_t *nv = json_object_get(json_object_get(spec->image->json, "AmiRun"), "Nvram");
+    const char *want = json_string_value(json_object_get(nv, "Sha256"));
+    g_autofree char *src = NULL;
+    g_autofree char *sum = NULL;
+
+    if (!p->nvram_source || !p->nvram_path)
+        return TRUE;
+    if (strstr(p->nvram_source, "..") || p->nvram_source[0] == '/') {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
+                    "Image '%s': AmiRun.Nvram.File is outside the store, the store is corrupted",
+                    p->image_id);
+        return FALSE;
+    }
+    src = g_build_filename(ami_store_path(spec->store), p->nvram_source, NULL);
+    if (!(sum = ami_sha256_file(src, error)))
+        return FALSE;
+    if (g_strcmp0(sum, want) != 0) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_CORRUPT,
+                    "Image '%s': sha256 mismatch in '%s', the store is corrupted", p->image_id, src);
+        return FALSE;
+    }
+    return ami_capture_copy_layer(src, p->nvram_path, error);
 }
 
 /* NULL in @ret without an error: QEMU runs as we do (not root, or --connect). */
@@ -400,6 +458,8 @@ ami_launch_prepare(const AmiLaunchSpec *spec, GError **error)
         if (!create_disk(p->disks->pdata[i], error))
             goto cleanup;
     }
+    if (!copy_captured_nvram(spec, error))
+        goto cleanup;
     if ((p->seed_path && !ami_seed_iso_write(spec->seed, p->seed_path, error)) ||
         !g_file_set_contents_full(xml_path, xml, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         goto cleanup;
@@ -667,6 +727,7 @@ static gboolean
 open_instance_to(AmiLaunch *l, const AmiQemuUser *u, GError **error)
 {
     const char *seed = amirun_str(l->record, "Seed");
+    const char *nvram = amirun_str(l->record, "Nvram");
     size_t i;
     json_t *d;
 
@@ -674,6 +735,9 @@ open_instance_to(AmiLaunch *l, const AmiQemuUser *u, GError **error)
         return TRUE;
     if (!ami_qemu_user_grant(u, l->dir, 0710, error) ||
         (seed && !ami_qemu_user_grant(u, seed, 0640, error)))
+        return FALSE;
+    /* A captured NVRAM copy (copy_captured_nvram()) is ours, not libvirt's: open it to QEMU. */
+    if (nvram && g_file_test(nvram, G_FILE_TEST_EXISTS) && !ami_qemu_user_grant(u, nvram, 0660, error))
         return FALSE;
     json_array_foreach(json_object_get(amirun(l), "Disks"), i, d) {
         const char *path = json_string_value(json_object_get(d, "Path"));
@@ -757,6 +821,18 @@ gboolean
 ami_launch_shutdown(AmiLaunch *l, GError **error)
 {
     return l->hv && ami_hypervisor_shutdown(l->hv, error);
+}
+
+gboolean
+ami_launch_pause(AmiLaunch *l, GError **error)
+{
+    return l->hv && ami_hypervisor_suspend(l->hv, error);
+}
+
+gboolean
+ami_launch_resume(AmiLaunch *l, GError **error)
+{
+    return l->hv && ami_hypervisor_resume(l->hv, error);
 }
 
 /* DeleteOnTermination false: the volume outlives the instance under volumes/. */

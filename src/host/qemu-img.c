@@ -104,3 +104,20 @@ ami_qemu_img_export(const char *src, const char *dst, const char *dst_format,
     argv[n] = NULL;
     return ami_spawn_sync(argv, progress, NULL, error);
 }
+
+gboolean
+ami_qemu_img_rebase_unsafe(const char *path, const char *backing, GError **error)
+{
+    /* -u: the header only; the backing is not opened (it may not resolve from here). */
+    const char *argv[] = {"qemu-img", "rebase", "-q", "-u", "-f", "qcow2", "-F", "qcow2", "-b",
+                          backing ? backing : "", path, NULL};
+
+    g_return_val_if_fail(g_path_is_absolute(path), FALSE);
+    if (!backing) { /* no -F without a backing file */
+        argv[6] = "-b";
+        argv[7] = "";
+        argv[8] = path;
+        argv[9] = NULL;
+    }
+    return ami_spawn_sync(argv, FALSE, NULL, error);
+}

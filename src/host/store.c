@@ -5,6 +5,7 @@
  *   images/ami-….json          the image as describe-images shows it
  *   snapshots/snap-…           the disk (qcow2, 0400)
  *   snapshots/snap-….json      its record: format, sha256, size
+ *   nvram/ami-….fd             the UEFI variable store create-image captured (0400)
  *   key-pairs/key-….json       a key pair as describe-key-pairs shows it, PublicKey
  *                              included; never a private key (docs/key-pairs.md)
  *   export-image-tasks/export-ami-….json   an export-image task (docs/export.md)
@@ -41,8 +42,8 @@ struct AmiTxn {
     gboolean applied;   /* and every operation in it is done */
 };
 
-static const char *const store_dirs[] = {"images", "snapshots", "key-pairs", "export-image-tasks",
-                                         "tmp", NULL};
+static const char *const store_dirs[] = {"images", "snapshots", "key-pairs", "nvram",
+                                         "export-image-tasks", "tmp", NULL};
 
 char *
 ami_store_resolve_path(const char *flag)
