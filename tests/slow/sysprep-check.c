@@ -128,6 +128,15 @@ typedef struct {
     char *machine_id;     /* its /etc/machine-id before */
 } Check;
 
+static void
+check_clear(Check *c)
+{
+    g_clear_pointer(&c->reported, g_ptr_array_unref);
+    g_clear_pointer(&c->hostkeys, g_ptr_array_unref);
+    g_clear_pointer(&c->machine_id, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Check, check_clear)
+
 static gboolean
 gfs_error(guestfs_h *g, GError **error, const char *what)
 {
@@ -337,8 +346,8 @@ check_image(guestfs_h *g, const Check *c)
 int
 main(int argc, char **argv)
 {
-    Check c = {g_ptr_array_new_with_free_func(g_free), g_ptr_array_new_with_free_func(g_free),
-               NULL};
+    g_auto(Check) c = {g_ptr_array_new_with_free_func(g_free),
+                       g_ptr_array_new_with_free_func(g_free), NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(guestfs_h) g = NULL;
     const char *disk = argc > 1 ? argv[1] : NULL;
@@ -363,8 +372,5 @@ main(int argc, char **argv)
     t2 = g_get_monotonic_time();
     printf("timing: sysprep (launch, plant, clean, shutdown) %.1f s, read-only check %.1f s\n",
            (t1 - t0) / 1e6, (t2 - t1) / 1e6);
-    g_ptr_array_unref(c.reported);
-    g_ptr_array_unref(c.hostkeys);
-    g_free(c.machine_id);
     return failures ? 1 : 0;
 }
