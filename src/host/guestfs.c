@@ -226,6 +226,12 @@ add_home(GPtrArray *homes, GHashTable *seen, guestfs_h *g, const char *dir)
     g_ptr_array_add(homes, g_strdup(dir));
 }
 
+static gint
+by_string(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* root's, every directory in /home, and every home /etc/passwd names (system users' too). */
 static gboolean
 find_homes(Sysprep *sp, GError **error)
@@ -249,7 +255,7 @@ find_homes(Sysprep *sp, GError **error)
                 add_home(sp->homes, seen, sp->g, f[5]);
         }
     }
-    g_ptr_array_sort(sp->homes, (GCompareFunc)g_strcmp0);
+    g_ptr_array_sort(sp->homes, by_string); /* GCompareFunc gets the elements' addresses */
     return TRUE;
 }
 
