@@ -4,6 +4,7 @@
  * pending, hand the capture to a detached worker (`ami-run __capture ami-…`, host/
  * capture.c) and print {"ImageId"} at once, as EC2 does.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "ami-run/ids.h"
 #include "ami-run/launch.h"
 #include "ami-run/netinfo.h"
+#include "ami-run/sysprep.h"
 #include "cli.h"
 
 #define DESCRIPTION_MAX 255
@@ -21,6 +23,7 @@
 typedef struct {
     char *instance_id, *name, *description;
     char **bdms, **tag_specs;
+    char *sysprep; /* --sysprep: "" (the defaults) or OPS; NULL without */
     int reboot, dry_run;
 } CreateImageOpts;
 
@@ -143,6 +146,9 @@ build_image(Cli *cli, AmiStore *store, const CreateImageOpts *o, GError **error)
                                   "NoReboot", o->reboot == 0, "Volumes", volumes,
                                   "TagSpecifications", tags, "Worker",
                                   ami_capture_worker_json(getpid())));
+    if (o->sysprep)
+        json_object_set_new(json_object_get(json_object_get(img, "AmiRun"), "CreateImage"),
+                            "Sysprep", json_string(o->sysprep));
     return img;
 }
 
@@ -183,6 +189,33 @@ start_worker(AmiStore *store, const char *image_id, const char *log, GError **er
     return TRUE;
 }
 
+/* --sysprep=list: the operations, the defaults marked. */
+static void
+print_sysprep_ops(void)
+{
+    gsize n;
+    const AmiSysprepOp *ops = ami_sysprep_ops(&n);
+
+    for (gsize i = 0; i < n; i++)
+        printf("%-16s %s %s\n", ops[i].name, ops[i].by_default ? "*" : " ", ops[i].description);
+    printf("(* = in the defaults; --sysprep=OP,-OP,… as virt-sysprep's --operations)\n");
+}
+
+/* OPS is checked before anything is made: a bad name must not leave a pending image. */
+static gboolean
+check_sysprep(const char *ops, GError **error)
+{
+    guint64 selected;
+
+    if (!ops)
+        return TRUE;
+    if (!ami_sysprep_parse_ops(*ops ? ops : NULL, &selected, error)) {
+        g_prefix_error(error, "--sysprep: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 cmd_create_image(Cli *cli, int argc, char **argv, GError **error)
 {
@@ -194,6 +227,7 @@ cmd_create_image(Cli *cli, int argc, char **argv, GError **error)
         {"reboot", ARG_BOOL, &o.reboot, NULL, "shut down cleanly, capture, start again (default); --no-reboot: pause and copy while it runs"},
         {"block-device-mappings", ARG_LIST, &o.bdms, "JSON|SHORTHAND", "change DeleteOnTermination, omit (NoDevice) or add mappings"},
         {"tag-specifications", ARG_LIST, &o.tag_specs, "ResourceType=image|snapshot,Tags=[…]", "tags for the image and its snapshots"},
+        {"sysprep", ARG_OPTIONAL, &o.sysprep, "OPS|list", "clean the captured copy offline (libguestfs): SSH host keys, authorized_keys, histories, cloud-init state, logs…; =list shows the operations"},
         {"dry-run", ARG_BOOL, &o.dry_run, NULL, "check everything, create nothing"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
@@ -207,11 +241,13 @@ cmd_create_image(Cli *cli, int argc, char **argv, GError **error)
     if (!cli_args_parse(cli, "Create an AMI from an instance: its volumes become incremental snapshots.",
                         specs, argc, argv, &help, error))
         goto out;
-    if (help) {
+    if (help || g_strcmp0(o.sysprep, "list") == 0) {
+        if (!help)
+            print_sysprep_ops();
         ok = TRUE;
         goto out;
     }
-    if (!cli_require(o.instance_id, "instance-id", error) || !cli_require(o.name, "name", error) ||
+    if (!check_sysprep(o.sysprep, error) || !cli_require(o.instance_id, "instance-id", error) || !cli_require(o.name, "name", error) ||
         !(store = cli_open_store(cli, TRUE, error)) || !ami_instances_reap_stale(store, error) ||
         !ami_capture_reap_stale(store, error) || !ami_store_lock(store, error) ||
         !(img = build_image(cli, store, &o, error)))

@@ -9,6 +9,7 @@
  * ami_capture_reap_stale() marks failed.
  */
 #define _GNU_SOURCE
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include "ami-run/capture.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
+#include "ami-run/guestfs.h"
 #include "ami-run/host.h"
 #include "ami-run/ids.h"
 #include "ami-run/launch.h"
@@ -376,26 +378,42 @@ capture_pause(Capture *c, int owner, json_t *targets, GError **error)
     return TRUE;
 }
 
+/* Each item sysprep removed: kept in the image's AmiRun.CreateImage.SysprepReport and
+ * written to the worker's log (the worker has no terminal; docs/sysprep.md). */
+static void
+sysprep_report(const char *operation, const char *item, void *data)
+{
+    json_t *list = data;
+
+    fprintf(stderr, "sysprep: %s: %s\n", operation, item);
+    json_array_append_new(list, json_pack("{s:s, s:s}", "Operation", operation, "Item", item));
+}
+
 /*
- * Where the optional offline cleanup goes (`create-image --sysprep[=OPS]`, wired at
- * merge): between the copy and the sealing, on the captured root layer only, never on
- * the instance's disk.  The layer still names its parent by absolute path here, so a
- * libguestfs handle opens the whole chain (read-only below, format pinned).  The wiring:
- * cmd-create-image.c stores OPS as AmiRun.CreateImage.Sysprep, and this calls
- *   ami_guestfs_sysprep(root_layer, ops, report, data, error)   (include/ami-run/guestfs.h)
- * keeping what the report says removed under AmiRun.CreateImage (the worker has no
- * terminal).  Until then a request with Sysprep is refused here rather than ignored.
+ * The optional offline cleanup (`create-image --sysprep[=OPS]`, docs/sysprep.md): between
+ * the copy and the sealing, on the captured root layer only, never on the instance's
+ * disk.  The layer still names its parent by absolute path here, so the libguestfs
+ * handle opens the whole chain (read-only below, format pinned).  A failure discards the
+ * layer (it may be half-cleaned): the image fails, nothing half-made stays.
  */
 static gboolean
 capture_sysprep_hook(Capture *c, const char *root_layer, GError **error)
 {
     const char *ops = json_string_value(json_object_get(c->request, "Sysprep"));
+    g_autoptr(json_t) report = json_array();
+    gint64 start = g_get_monotonic_time();
+    gboolean ok;
 
-    (void)root_layer;
     if (!ops)
         return TRUE;
-    g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "--sysprep is not built into this ami-run");
-    return FALSE;
+    fprintf(stderr, "sysprep: cleaning %s (%s)\n", root_layer, *ops ? ops : "the defaults");
+    ok = ami_guestfs_sysprep(root_layer, *ops ? ops : NULL, sysprep_report, report, error);
+    json_object_set(c->request, "SysprepReport", report);
+    json_object_set_new(c->timing, "SysprepSeconds",
+                        json_real((double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC));
+    if (!ok)
+        g_prefix_error(error, "--sysprep: ");
+    return ok;
 }
 
 static json_t *

@@ -177,6 +177,8 @@ bad "${I[@]}"
 bad "${I[@]}" --name "taken name"
 contains "$ERR" "InvalidAMIName.Duplicate"
 bad "${I[@]}" --name ok-name --bogus
+bad "${I[@]}" --name ok-name --sysprep=ssh-hostkeys,no-such-op
+contains "$ERR" "no-such-op"
 jq '.State = {Code: 48, Name: "terminated"}' "$STORE/instances/i-0aaaaaaaaaaaaaaa3/instance.json" >"$WORK/t.json"
 cp "$STORE/instances/i-0aaaaaaaaaaaaaaa3/instance.json" "$WORK/stopped.json"
 cp "$WORK/t.json" "$STORE/instances/i-0aaaaaaaaaaaaaaa3/instance.json"
@@ -189,6 +191,13 @@ run 0 create-image "${I[@]}" --name ok-name --dry-run
 contains "$ERR" "DryRunOperation"
 [ "$(store_digest)" = "$before" ] || fail "--dry-run changed the store"
 ok "refusals (name, tags, mappings, description, instance, state): exit 2, one line, store byte-identical; --dry-run writes nothing"
+
+# --sysprep=list: the operations, with nothing else needed.
+run 0 create-image --sysprep=list
+for op in ssh-hostkeys authorized-keys shell-history aws-credentials cloud-init tmp-files logs machine-id dhcp-leases net-config fstrim; do
+    grep -q "^$op  *\*" <<<"$OUT" || fail "--sysprep=list does not show '$op' as a default: $OUT"
+done
+ok "--sysprep=list shows the operations; a bad --sysprep is refused before anything is made"
 
 # A worker that died: the next describe-images marks the image failed.
 jq -n '{ImageId: "ami-0bbbbbbbbbbbbbbb1", Name: "orphan", State: "pending",
