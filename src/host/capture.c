@@ -625,6 +625,9 @@ ami_capture_run(AmiStore *store, const char *image_id, const char *self_exe, GEr
         goto fail;
     json_object_set_new(c.timing, "SealSeconds", json_real(seconds_since(t0)));
     json_object_set(create_image_of(image), "Timing", c.timing);
+    if (json_object_get(c.request, "SysprepReport"))
+        json_object_set(create_image_of(image), "SysprepReport",
+                        json_object_get(c.request, "SysprepReport"));
     if (!commit_image(&c, image, &local))
         goto fail;
     ok = TRUE;
