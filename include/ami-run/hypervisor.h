@@ -62,6 +62,9 @@ gboolean ami_hypervisor_stopped(AmiHypervisor *hv);
 /** ami_hypervisor_shutdown() - ask the guest to power off (ACPI). */
 gboolean ami_hypervisor_shutdown(AmiHypervisor *hv, GError **error);
 
+/** ami_hypervisor_reset() - reset the guest at once, as a hard reboot (reboot-instances). */
+gboolean ami_hypervisor_reset(AmiHypervisor *hv, GError **error);
+
 /** ami_hypervisor_destroy() - stop the domain now, if it runs. */
 void ami_hypervisor_destroy(AmiHypervisor *hv);
 

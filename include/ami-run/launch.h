@@ -94,6 +94,16 @@ const char *ami_launch_instance_id(const AmiLaunch *launch);
 /** ami_launch_set_supervised() - mark the owner as a supervisor (stop-instances may signal it). */
 void ami_launch_set_supervised(AmiLaunch *launch);
 
+/** ami_launch_record() - the record as its owner holds it (borrowed; changes are saved
+ * with the next write). */
+json_t *ami_launch_record(AmiLaunch *launch);
+
+/**
+ * ami_launch_reboot() - reset the guest (reboot-instances): the state stays running, the
+ * verdict of the last boot goes and AmiRun.Boots counts one more.
+ */
+gboolean ami_launch_reboot(AmiLaunch *launch, GError **error);
+
 /** ami_launch_set_verdict() - record the console verdict (the record keeps a copy). */
 void ami_launch_set_verdict(AmiLaunch *launch, json_t *verdict);
 

@@ -109,10 +109,38 @@ const char *cli_region(const Cli *cli, GError **error);
 gboolean cli_require(const void *value, const char *name, GError **error);
 
 /**
- * cli_parse_tags() - `Key=k,Value=v` shorthand items or one JSON list, into a Tags
- * list.  With @values_optional, `Key=k` alone is allowed (delete-tags).
+ * cli_parse_tags() - --tags items as cli_struct_list() takes them (shorthand
+ * `Key=k,Value=v`, JSON, file://), checked by cli_tags_list().  With @values_optional,
+ * `Key=k` alone is allowed (delete-tags).  Returns a new Tags list.
  */
 json_t *cli_parse_tags(char **items, gboolean values_optional, GError **error);
+
+/**
+ * cli_tags_list() - @tags (parsed from --@what) as a Tags list: [{Key, Value}], strings,
+ * EC2's lengths, keys unique.  Returns a new reference to @tags, or NULL with @error.
+ */
+json_t *cli_tags_list(json_t *tags, const char *what, gboolean values_optional, GError **error);
+
+/* --- cmd-run.c: the run path, shared by run --detach and run-instances ------------- */
+
+typedef struct {
+    const char *image_id, *instance_type, *key_name;
+    const char *user_data_base64;      /* NULL: none */
+    const char *block_device_mappings; /* JSON text of a list, or NULL */
+    const char *metadata_options;      /* JSON text of an object, or NULL */
+    json_t *instance_fields;           /* merged into the record: Tags, ClientToken, … */
+    json_t *amirun_fields;             /* merged into its AmiRun: ReservationId, Ignored, … */
+    json_t *volume_tags;               /* Tags of each of its volumes, or NULL */
+    gboolean dry_run;                  /* resolve and check everything, make nothing */
+} CliLaunchRequest;
+
+/**
+ * cli_run_detached() - what `run --detach` does, quietly: resolve the image and plan,
+ * prepare the instance and hand it to its supervisor; returns once the guest runs, with
+ * its id in *ret_instance_id (new string; not set for @req->dry_run).
+ */
+gboolean cli_run_detached(Cli *cli, const CliLaunchRequest *req, char **ret_instance_id,
+                          GError **error);
 
 /* --- verbs: cmd-<verb>.c ---------------------------------------------------------- */
 
@@ -139,8 +167,8 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("import-image", import_image, "Import a disk and register it as an AMI in one step") \
     X("describe-images", describe_images, "List AMIs in the store")                      \
     X("deregister-image", deregister_image, "Remove an AMI (and optionally its snapshots)") \
-    X("create-tags", create_tags, "Add or overwrite tags on AMIs and snapshots")         \
-    X("delete-tags", delete_tags, "Remove tags from AMIs and snapshots")                 \
+    X("create-tags", create_tags, "Add or overwrite tags on AMIs, snapshots, instances and volumes")         \
+    X("delete-tags", delete_tags, "Remove tags from AMIs, snapshots, instances and volumes")                 \
     X("enable-image-deprecation", enable_image_deprecation, "Set an AMI's DeprecationTime") \
     X("disable-image-deprecation", disable_image_deprecation, "Clear an AMI's DeprecationTime") \
     X("run", run, "Boot an AMI, stream its console, exit with a verdict")                 \

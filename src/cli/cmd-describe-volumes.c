@@ -36,6 +36,14 @@ add_attached(json_t *out, json_t *record)
                                              "DeleteOnTermination",
                                              json_object_get(d, "DeleteOnTermination"), "AmiRun",
                                              "Path", json_object_get(d, "Path")));
+        {
+            json_t *tags = json_object_get(json_object_get(json_object_get(record, "AmiRun"),
+                                                           "VolumeTags"),
+                                           json_string_value(json_object_get(d, "VolumeId")));
+
+            if (json_is_array(tags) && json_array_size(tags))
+                json_object_set(json_array_get(out, json_array_size(out) - 1), "Tags", tags);
+        }
     }
 }
 

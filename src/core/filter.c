@@ -5,6 +5,7 @@
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/filter.h"
+#include "ami-run/shorthand.h"
 
 typedef struct {
     const char *name;   /* the filter name users type */
@@ -138,38 +139,43 @@ add_filter(AmiFilters *filters, const char *name, GPtrArray *values, GError **er
     return TRUE;
 }
 
-/* `Name=architecture,Values=x86_64,arm64`: everything after Values= is the value list. */
+static gboolean parse_filter_list(AmiFilters *filters, json_t *given, GError **error);
+
+/*
+ * `Name=architecture,Values=x86_64,arm64`, through the one shorthand parser (core/
+ * shorthand.c): a single value comes back as a string, which the model's list type
+ * makes a list of one, as the AWS CLI does.
+ */
 static gboolean
 parse_shorthand(AmiFilters *filters, const char *arg, GError **error)
 {
-    const char *values = strstr(arg, ",Values=");
-    g_autofree char *name = NULL;
-    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
-    g_auto(GStrv) parts = NULL;
+    g_autoptr(json_t) doc = ami_shorthand_parse(arg, error);
+    json_t *values;
 
-    if (!g_str_has_prefix(arg, "Name=") || !values) {
+    if (!doc) {
+        g_prefix_error(error, "--filters: ");
+        return FALSE;
+    }
+    values = json_object_get(doc, "Values");
+    if (json_is_string(values)) /* `Values=` (nothing) is no value, as before */
+        json_object_set_new(doc, "Values", *json_string_value(values) ? json_pack("[O]", values)
+                                                                        : json_array());
+    if (!json_is_string(json_object_get(doc, "Name")) || !json_object_get(doc, "Values") ||
+        json_object_size(doc) != 2) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                     "--filters '%.80s': expected Name=NAME,Values=V1,V2 or JSON", arg);
         return FALSE;
     }
-    name = g_strndup(arg + 5, (gsize)(values - arg - 5));
-    parts = g_strsplit(values + 8, ",", -1);
-    for (char **p = parts; *p; p++) {
-        if (**p)
-            g_ptr_array_add(list, g_strdup(*p));
-    }
-    return add_filter(filters, name, list, error);
+    return parse_filter_list(filters, doc, error);
 }
 
 static gboolean
-parse_json(AmiFilters *filters, const char *arg, GError **error)
+parse_filter_list(AmiFilters *filters, json_t *given, GError **error)
 {
-    g_autoptr(json_t) doc = ami_json_load_string(arg, "--filters", error);
+    g_autoptr(json_t) doc = json_incref(given);
     size_t i;
     json_t *f;
 
-    if (!doc)
-        return FALSE;
     if (json_is_object(doc)) {
         json_t *list = json_array();
 
@@ -201,6 +207,14 @@ bad:
     g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                 "--filters: expected [{\"Name\": NAME, \"Values\": [V…]}]");
     return FALSE;
+}
+
+static gboolean
+parse_json(AmiFilters *filters, const char *arg, GError **error)
+{
+    g_autoptr(json_t) doc = ami_json_load_string(arg, "--filters", error);
+
+    return doc && parse_filter_list(filters, doc, error);
 }
 
 AmiFilters *

@@ -38,6 +38,7 @@ ami_signals_install_control(void)
 {
     catch_signal(SIGUSR1);
     catch_signal(SIGUSR2);
+    catch_signal(AMI_SIGNAL_REBOOT);
 }
 
 void
