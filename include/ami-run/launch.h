@@ -153,6 +153,15 @@ GPtrArray *ami_instances_list(AmiStore *store, GError **error);
 gboolean ami_instance_set_verdict(AmiStore *store, const char *instance_id, json_t *verdict,
                                   GError **error);
 
+/**
+ * ami_instance_modify() - modify-instance-attribute on a stopped instance: a new
+ * @instance_type (memory and vCPUs of its domain; same architecture) and/or new
+ * @user_data (the IMDS's copy and the NoCloud seed).  Any other state is
+ * AMI_ERROR_INVALID "IncorrectInstanceState".  Takes the store lock.
+ */
+gboolean ami_instance_modify(AmiStore *store, const char *instance_id, const char *instance_type,
+                             GBytes *user_data, GError **error);
+
 /** ami_instance_load() - one record (new reference) or AMI_ERROR_NOT_FOUND. */
 json_t *ami_instance_load(AmiStore *store, const char *instance_id, GError **error);
 

@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "ami-run/filter.h"
 #include "ami-run/store.h"
 
 typedef enum {
@@ -105,6 +106,12 @@ json_t *cli_struct_list(char **items, const char *what, GError **error);
  */
 const char *cli_region(const Cli *cli, GError **error);
 
+/**
+ * cli_filters() - --filters items (shorthand, JSON or file:// holding either) for @kind.
+ * Returns a new AmiFilters.
+ */
+AmiFilters *cli_filters(AmiFilterKind kind, char **items, GError **error);
+
 /** cli_require() - AMI_ERROR_INVALID "--NAME is required" when @value is NULL. */
 gboolean cli_require(const void *value, const char *name, GError **error);
 
@@ -172,7 +179,12 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("enable-image-deprecation", enable_image_deprecation, "Set an AMI's DeprecationTime") \
     X("disable-image-deprecation", disable_image_deprecation, "Clear an AMI's DeprecationTime") \
     X("run", run, "Boot an AMI, stream its console, exit with a verdict")                 \
+    X("run-instances", run_instances, "Launch instances of an AMI, detached (EC2's RunInstances)") \
     X("describe-instances", describe_instances, "List instances (running and terminated)") \
+    X("describe-instance-status", describe_instance_status, "Status checks of instances, from their boot verdicts") \
+    X("reboot-instances", reboot_instances, "Reboot running instances (their status checks start over)") \
+    X("modify-instance-attribute", modify_instance_attribute, "Change a stopped instance's type or user data") \
+    X("describe-instance-attribute", describe_instance_attribute, "One attribute of an instance, as EC2 shows it") \
     X("get-console-output", get_console_output, "An instance's serial console (last 64 KiB)") \
     X("terminate-instances", terminate_instances, "Terminate instances (volumes with DeleteOnTermination go)") \
     X("stop-instances", stop_instances, "Stop detached instances, keeping their disks") \

@@ -8,6 +8,7 @@
 
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
+#include "ami-run/filter.h"
 #include "ami-run/launch.h"
 #include "ami-run/store.h"
 #include "cli.h"
@@ -50,9 +51,10 @@ add_attached(json_t *out, json_t *record)
 gboolean
 cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
 {
-    char **ids = NULL;
+    char **ids = NULL, **filter_args = NULL;
     const ArgSpec specs[] = {
         {"volume-ids", ARG_LIST, &ids, "vol-…", "only these volumes"},
+        {"filters", ARG_LIST, &filter_args, "Name=N,Values=V", "filter (status, size, snapshot-id, attachment.instance-id, tag:KEY, tag-key…)"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
     g_autoptr(AmiStore) store = NULL;
@@ -63,6 +65,7 @@ cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
     g_autoptr(GDir) dir = NULL;
     g_autofree char *vdir = NULL;
     const char *name;
+    g_autoptr(AmiFilters) filters = NULL;
     gboolean help = FALSE, ok = FALSE;
     size_t i;
     json_t *v;
@@ -73,6 +76,8 @@ cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
         ok = TRUE;
         goto out;
     }
+    if (!(filters = cli_filters(AMI_FILTER_VOLUMES, filter_args, error)))
+        goto out;
     if ((store = cli_open_store(cli, FALSE, error))) {
         if (!ami_instances_reap_stale(store, error) || !(instances = ami_instances_list(store, error)))
             goto out;
@@ -107,7 +112,8 @@ cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
     json_array_foreach(all, i, v) {
         const char *id = json_string_value(json_object_get(v, "VolumeId"));
 
-        if (!ids || (id && g_strv_contains((const char *const *)ids, id)))
+        if ((!ids || (id && g_strv_contains((const char *const *)ids, id))) &&
+            ami_filters_match(filters, v))
             json_array_append(shown, v);
     }
     result = json_pack("{s:O}", "Volumes", shown);

@@ -526,6 +526,10 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     if (!(c->plan = ami_plan_build(c->image, &po, error)) ||
         !record_network(c, &net, user_data, error))
         return FALSE;
+    /* What the seed was made of, so modify-instance-attribute --user-data can remake it. */
+    json_object_set_new(c->amirun_fields, "SeedMac", json_string(mac));
+    if (o->hostname)
+        json_object_set_new(c->amirun_fields, "Hostname", json_string(o->hostname));
     for (guint i = 0; !c->quiet && c->plan->notices && i < c->plan->notices->len; i++)
         cli_notice(cli, "%s", (const char *)c->plan->notices->pdata[i]);
 

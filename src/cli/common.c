@@ -4,6 +4,7 @@
 #include "ami-run/ami.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
+#include "ami-run/filter.h"
 #include "ami-run/netinfo.h"
 #include "ami-run/shorthand.h"
 #include "cli.h"
@@ -164,4 +165,21 @@ cli_parse_tags(char **items, gboolean values_optional, GError **error)
     g_autoptr(json_t) tags = cli_struct_list(items, "tags", error);
 
     return tags ? cli_tags_list(tags, "tags", values_optional, error) : NULL;
+}
+
+AmiFilters *
+cli_filters(AmiFilterKind kind, char **items, GError **error)
+{
+    g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+
+    for (char **i = items; i && *i; i++) {
+        char *text = param_text(*i, "--filters", error);
+
+        if (!text)
+            return NULL;
+        g_strstrip(text);
+        g_ptr_array_add(texts, text);
+    }
+    g_ptr_array_add(texts, NULL);
+    return ami_filters_parse(kind, (const char *const *)texts->pdata, error);
 }
