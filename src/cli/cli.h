@@ -138,6 +138,9 @@ typedef struct {
     json_t *instance_fields;           /* merged into the record: Tags, ClientToken, … */
     json_t *amirun_fields;             /* merged into its AmiRun: ReservationId, Ignored, … */
     json_t *volume_tags;               /* Tags of each of its volumes, or NULL */
+    char **success, **failure;         /* the verdict's markers, as run's (NULL: defaults) */
+    const char *until, *timeout;       /* as run's --until and --timeout, or NULL */
+    gboolean strict;
     gboolean dry_run;                  /* resolve and check everything, make nothing */
 } CliLaunchRequest;
 

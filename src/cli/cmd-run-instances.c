@@ -65,7 +65,8 @@ typedef struct {
     char *image_id, *instance_type, *count, *min_count, *max_count, *key_name, *user_data;
     char *metadata_options, *shutdown, *client_token, *launch_template;
     char **bdms, **tag_specs;
-    int dry_run;
+    char **success, **failure, *until, *timeout; /* ami-run's own: the verdict, as run's */
+    int dry_run, strict;
     char *ign_str[N_IGNORED];
     char **ign_list[N_IGNORED];
     int ign_bool[N_IGNORED];
@@ -291,6 +292,7 @@ shown_instance(json_t *record)
     json_t *r = json_deep_copy(record);
 
     json_object_del(r, "AmiRun");
+    json_object_del(r, "MacAddress"); /* EC2 has it under NetworkInterfaces only */
     json_object_set_new(r, "State", json_pack("{s:i, s:s}", "Code", 0, "Name", "pending"));
     return r;
 }
@@ -440,6 +442,11 @@ build_specs(RiOpts *o)
         {"client-token", ARG_STRING, &o->client_token, "TOKEN", "idempotency: the same token returns the same reservation"},
         {"dry-run", ARG_BOOL, &o->dry_run, NULL, "check everything, start nothing"},
         {"launch-template", ARG_STRING, &o->launch_template, "SPEC", "refused: no launch templates here"},
+        {"success", ARG_LIST, &o->success, "REGEX", "ami-run's own, as run's: success markers of the status check"},
+        {"failure", ARG_LIST, &o->failure, "REGEX", "ami-run's own, as run's: extra failure markers"},
+        {"until", ARG_STRING, &o->until, "WHAT", "ami-run's own, as run's: login, cloud-init or shutdown"},
+        {"timeout", ARG_STRING, &o->timeout, "SECONDS", "ami-run's own: impaired without a verdict by then (default 600)"},
+        {"strict", ARG_BOOL, &o->strict, NULL, "ami-run's own, as run's: recorded errors fail the check"},
     };
     GArray *specs = g_array_new(FALSE, TRUE, sizeof(ArgSpec));
 
@@ -467,7 +474,7 @@ build_specs(RiOpts *o)
 gboolean
 cmd_run_instances(Cli *cli, int argc, char **argv, GError **error)
 {
-    RiOpts o = {.dry_run = -1};
+    RiOpts o = {.dry_run = -1, .strict = -1};
     g_autoptr(GArray) specs = NULL;
     g_auto(RiRequest) r = {0};
     g_autoptr(json_t) again = NULL;

@@ -970,7 +970,9 @@ cli_run_detached(Cli *cli, const CliLaunchRequest *req, char **ret_instance_id, 
                  .user_data_base64 = (char *)req->user_data_base64,
                  .block_device_mappings = (char *)req->block_device_mappings,
                  .metadata_options = (char *)req->metadata_options, .console = (char *)"quiet",
-                 .dry_run = req->dry_run ? 1 : -1};
+                 .dry_run = req->dry_run ? 1 : -1, .success = req->success,
+                 .failure = req->failure, .until = (char *)req->until,
+                 .timeout = (char *)req->timeout, .strict = req->strict ? 1 : -1};
     RunCtx c = {.quiet = TRUE};
     gboolean ok = FALSE;
 
