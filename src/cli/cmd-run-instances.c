@@ -386,7 +386,9 @@ launch_all(Cli *cli, const RiOpts *o, const RiRequest *r, GError **error)
                                 .block_device_mappings = r->bdm_json,
                                 .metadata_options = r->mdo_json, .instance_fields = fields,
                                 .amirun_fields = amirun, .volume_tags = r->volume_tags,
-                                .dry_run = o->dry_run > 0};
+                                .success = o->success, .failure = o->failure,
+                                .until = o->until, .timeout = o->timeout,
+                                .strict = o->strict > 0, .dry_run = o->dry_run > 0};
         char *id = NULL;
 
         if (o->client_token)
