@@ -112,6 +112,13 @@ const char *cli_region(const Cli *cli, GError **error);
  */
 AmiFilters *cli_filters(AmiFilterKind kind, char **items, GError **error);
 
+/**
+ * cli_bdm_coerce() - BlockDeviceMappings from shorthand, where every scalar is a string:
+ * Ebs VolumeSize, Iops, Throughput as integers and DeleteOnTermination, Encrypted as
+ * booleans, as the AWS CLI's model makes them.  In place; JSON values are left alone.
+ */
+void cli_bdm_coerce(json_t *mappings);
+
 /** cli_require() - AMI_ERROR_INVALID "--NAME is required" when @value is NULL. */
 gboolean cli_require(const void *value, const char *name, GError **error);
 

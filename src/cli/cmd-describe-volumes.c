@@ -24,6 +24,8 @@ add_attached(json_t *out, json_t *record)
     json_array_foreach(json_object_get(json_object_get(record, "AmiRun"), "Disks"), i, d) {
         json_t *bdm = json_array_get(bdms, i);
 
+        size_t before = json_array_size(out);
+
         json_array_append_new(out, json_pack("{s:O, s:O, s:O?, s:s, s:s, s:O, s:s, s:[{s:s, s:O?, s:s, s:O, s:O}], s:{s:O}}",
                                              "VolumeId", json_object_get(d, "VolumeId"), "Size",
                                              json_object_get(d, "SizeGiB"), "SnapshotId",
@@ -42,8 +44,8 @@ add_attached(json_t *out, json_t *record)
                                                            "VolumeTags"),
                                            json_string_value(json_object_get(d, "VolumeId")));
 
-            if (json_is_array(tags) && json_array_size(tags))
-                json_object_set(json_array_get(out, json_array_size(out) - 1), "Tags", tags);
+            if (json_is_array(tags) && json_array_size(tags) && json_array_size(out) > before)
+                json_object_set(json_array_get(out, before), "Tags", tags);
         }
     }
 }

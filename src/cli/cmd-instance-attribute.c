@@ -140,7 +140,7 @@ attribute_json(json_t *r, const char *attribute, const char *dir)
     const char *behavior = json_string_value(json_object_get(a, "InstanceInitiatedShutdownBehavior"));
 
     if (strcmp(attribute, "instanceType") == 0)
-        return json_pack("{s:{s:O}}", "InstanceType", "Value", json_object_get(r, "InstanceType"));
+        return json_pack("{s:{s:O?}}", "InstanceType", "Value", json_object_get(r, "InstanceType"));
     if (strcmp(attribute, "userData") == 0) {
         g_autofree char *path = g_build_filename(dir, "user-data", NULL);
         g_autofree char *data = NULL;
@@ -165,9 +165,12 @@ attribute_json(json_t *r, const char *attribute, const char *dir)
         return json_pack("{s:{s:b}}", "EbsOptimized", "Value",
                          json_is_true(json_object_get(ignored, "EbsOptimized")));
     if (strcmp(attribute, "rootDeviceName") == 0)
-        return json_pack("{s:{s:O}}", "RootDeviceName", "Value", json_object_get(r, "RootDeviceName"));
-    if (strcmp(attribute, "blockDeviceMapping") == 0)
-        return json_pack("{s:O}", "BlockDeviceMappings", json_object_get(r, "BlockDeviceMappings"));
+        return json_pack("{s:{s:O?}}", "RootDeviceName", "Value", json_object_get(r, "RootDeviceName"));
+    if (strcmp(attribute, "blockDeviceMapping") == 0) {
+        json_t *bdms = json_object_get(r, "BlockDeviceMappings");
+
+        return json_pack("{s:o}", "BlockDeviceMappings", bdms ? json_deep_copy(bdms) : json_array());
+    }
     if (strcmp(attribute, "groupSet") == 0)
         return json_pack("{s:[]}", "Groups");
     if (strcmp(attribute, "productCodes") == 0)

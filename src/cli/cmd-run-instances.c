@@ -267,6 +267,7 @@ resolve_request(const RiOpts *o, RiRequest *r, GError **error)
         return FALSE;
     if (o->bdms && !(bdms = cli_struct_list(o->bdms, "block-device-mappings", error)))
         return FALSE;
+    cli_bdm_coerce(bdms);
     if (o->metadata_options && !(mdo = cli_struct_arg(o->metadata_options, "metadata-options", error)))
         return FALSE;
     r->bdm_json = json_text(bdms);

@@ -488,6 +488,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
         json_array_append_new(list, g_steal_pointer(&overrides));
         overrides = list;
     }
+    cli_bdm_coerce(overrides);
     if (overrides && !json_is_array(overrides)) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--block-device-mappings must be a list");
         return FALSE;

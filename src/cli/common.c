@@ -183,3 +183,35 @@ cli_filters(AmiFilterKind kind, char **items, GError **error)
     g_ptr_array_add(texts, NULL);
     return ami_filters_parse(kind, (const char *const *)texts->pdata, error);
 }
+
+/* A shorthand scalar (always a string) as the model's integer or boolean, in place. */
+static void
+coerce_member(json_t *obj, const char *key, gboolean boolean)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    gint64 n;
+
+    if (!v)
+        return;
+    if (boolean && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
+        json_object_set_new(obj, key, json_boolean(strcmp(v, "true") == 0));
+    else if (!boolean && g_ascii_string_to_signed(v, 10, G_MININT64, G_MAXINT64, &n, NULL))
+        json_object_set_new(obj, key, json_integer(n));
+}
+
+void
+cli_bdm_coerce(json_t *mappings)
+{
+    size_t i;
+    json_t *m;
+
+    json_array_foreach(mappings, i, m) {
+        json_t *ebs = json_object_get(m, "Ebs");
+
+        coerce_member(ebs, "VolumeSize", FALSE);
+        coerce_member(ebs, "Iops", FALSE);
+        coerce_member(ebs, "Throughput", FALSE);
+        coerce_member(ebs, "DeleteOnTermination", TRUE);
+        coerce_member(ebs, "Encrypted", TRUE);
+    }
+}
