@@ -62,6 +62,13 @@ contains "$ERR" "ResourceType 'image'"
 refused 2 run-instances --image-id "$ami" --tag-specifications 'ResourceType=instance,Tags=[{Key=a}]'
 refused 2 run-instances --image-id "$ami" --placement '{"AvailabilityZone":'
 refused 2 run-instances --image-id "$ami" --instance-type t9.huge
+head -c 16385 /dev/zero | tr '\0' a >"$WORK/big.txt"
+refused 2 run-instances --image-id "$ami" --user-data "file://$WORK/big.txt"
+contains "$ERR" "16384"
+refused 2 run-instances --image-id "$ami" --key-name nobody
+contains "$ERR" "InvalidKeyPair.NotFound"
+refused 2 run-instances --image-id "$ami" --metadata-options HttpTokens=bogus
+refused 2 run-instances --image-id "$ami" --block-device-mappings 'DeviceName=/dev/sdf,Ebs={VolumeSize=x}'
 refused 2 run-instances --image-id "$ami" --frobnicate
 contains "$ERR" "unknown option '--frobnicate'"
 ok "run-instances: missing or unknown image, bad counts, launch templates, bad tags and structures: exit 2, one line, store unchanged"

@@ -5,7 +5,9 @@
 # --filters tag:K; reboot-instances (the checks go back through initializing to ok); a
 # broken image is impaired with its verdict's class in Details; --client-token returns
 # the same reservation and starts nothing; stop, modify-instance-attribute
-# --instance-type (refused while running), start with the new type, terminate --force.
+# --instance-type (refused while running), start with the new type; a guest's own
+# power-off terminates it with --instance-initiated-shutdown-behavior terminate;
+# terminate --force.
 source "$(dirname "$0")/lib.sh"
 oracle=$TOP/tests/cli/shape-oracle.py
 /usr/bin/python3 -c 'import awscli.botocore' 2>/dev/null ||
@@ -122,6 +124,18 @@ run 0 start-instances --instance-ids "$A"
 run 0 wait instance-status-ok --instance-ids "$A"
 [ "$(state_of "$A")" = running ] || fail "not running after start"
 ok "stop; modify-instance-attribute --instance-type (refused while running: exit 2, record unchanged); start with 2 GiB"
+
+# The guest's own power-off: terminated when the launch said so (stopped is the default).
+printf '#!/bin/sh\ntouch /tmp/poweroff\n' >"$WORK/off.sh"
+run 0 run-instances --image-id "$ami" --instance-initiated-shutdown-behavior terminate \
+    --user-data "file://$WORK/off.sh" --until shutdown --timeout 120 --query 'Instances[0].InstanceId' --output text
+D=$OUT
+run 0 describe-instance-attribute --instance-id "$D" --attribute instanceInitiatedShutdownBehavior
+[ "$(jq -r .InstanceInitiatedShutdownBehavior.Value <<<"$OUT")" = terminate ] || fail "$OUT"
+run 0 wait instance-terminated --instance-ids "$D"
+contains "$("$AMI_RUN" describe-instances --instance-ids "$D" | jq -r '.Reservations[0].Instances[0].StateReason.Message')" \
+    "instance-initiated shutdown"
+ok "--instance-initiated-shutdown-behavior terminate: the guest's power-off terminates it; user data from file://"
 
 run 0 terminate-instances --instance-ids "$A" "$B" --force
 [ "$(jq -r '[.TerminatingInstances[].CurrentState.Name] | unique | join(",")' <<<"$OUT")" = terminated ] || fail "$OUT"
