@@ -180,6 +180,15 @@ boot_watch_step(BootWatch *b, AmiLaunch *l)
     g_clear_pointer(&b->scanner, ami_verdict_scanner_free);
 }
 
+static void
+drain_console(AmiLaunch *l)
+{
+    char buf[65536];
+
+    while (ami_launch_read_console(l, buf, sizeof(buf)) > 0)
+        ;
+}
+
 /* The guest powered itself off: stopped, or terminated if the launch said so. */
 static void
 guest_powered_off(AmiLaunch *l)
@@ -233,6 +242,7 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
 
         if (sig == AMI_SIGNAL_REBOOT) {
             ami_signals_clear();
+            drain_console(l); /* what the last boot printed is not the next one's verdict */
             if (!ami_launch_reboot(l, &local)) {
                 g_printerr("ami-run: supervisor: reboot: %s\n", local->message);
                 g_clear_error(&local);
