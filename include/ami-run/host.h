@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 #include <glib.h>
+#include <signal.h>
 
 #include "ami-run/sshkey.h"
 
@@ -18,8 +19,11 @@ G_BEGIN_DECLS
  */
 void ami_signals_install(void);
 
-/** ami_signals_install_control() - also catch SIGUSR1/SIGUSR2 (the supervisor's stop requests)
- * and SIGURG (create-image --no-reboot's pause request). */
+/* reboot-instances asks a supervisor with this (a real-time signal: no other meaning). */
+#define AMI_SIGNAL_REBOOT (SIGRTMIN + 1)
+
+/** ami_signals_install_control() - also catch SIGUSR1/SIGUSR2 (the supervisor's stop
+ * requests), SIGURG (create-image --no-reboot's pause request) and AMI_SIGNAL_REBOOT. */
 void ami_signals_install_control(void);
 
 /** ami_signals_clear() - forget the pending signal (it was handled). */

@@ -69,6 +69,9 @@ gboolean ami_hypervisor_shutdown(AmiHypervisor *hv, GError **error);
 gboolean ami_hypervisor_suspend(AmiHypervisor *hv, GError **error);
 gboolean ami_hypervisor_resume(AmiHypervisor *hv, GError **error);
 
+/** ami_hypervisor_reset() - reset the guest at once, as a hard reboot (reboot-instances). */
+gboolean ami_hypervisor_reset(AmiHypervisor *hv, GError **error);
+
 /** ami_hypervisor_destroy() - stop the domain now, if it runs. */
 void ami_hypervisor_destroy(AmiHypervisor *hv);
 

@@ -98,6 +98,16 @@ const char *ami_launch_instance_id(const AmiLaunch *launch);
 /** ami_launch_set_supervised() - mark the owner as a supervisor (stop-instances may signal it). */
 void ami_launch_set_supervised(AmiLaunch *launch);
 
+/** ami_launch_record() - the record as its owner holds it (borrowed; changes are saved
+ * with the next write). */
+json_t *ami_launch_record(AmiLaunch *launch);
+
+/**
+ * ami_launch_reboot() - reset the guest (reboot-instances): the state stays running, the
+ * verdict of the last boot goes and AmiRun.Boots counts one more.
+ */
+gboolean ami_launch_reboot(AmiLaunch *launch, GError **error);
+
 /** ami_launch_set_verdict() - record the console verdict (the record keeps a copy). */
 void ami_launch_set_verdict(AmiLaunch *launch, json_t *verdict);
 
@@ -146,6 +156,15 @@ GPtrArray *ami_instances_list(AmiStore *store, GError **error);
  */
 gboolean ami_instance_set_verdict(AmiStore *store, const char *instance_id, json_t *verdict,
                                   GError **error);
+
+/**
+ * ami_instance_modify() - modify-instance-attribute on a stopped instance: a new
+ * @instance_type (memory and vCPUs of its domain; same architecture) and/or new
+ * @user_data (the IMDS's copy and the NoCloud seed).  Any other state is
+ * AMI_ERROR_INVALID "IncorrectInstanceState".  Takes the store lock.
+ */
+gboolean ami_instance_modify(AmiStore *store, const char *instance_id, const char *instance_type,
+                             GBytes *user_data, GError **error);
 
 /** ami_instance_load() - one record (new reference) or AMI_ERROR_NOT_FOUND. */
 json_t *ami_instance_load(AmiStore *store, const char *instance_id, GError **error);

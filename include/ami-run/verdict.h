@@ -8,6 +8,7 @@
  */
 
 #include <glib.h>
+#include <jansson.h>
 
 G_BEGIN_DECLS
 
@@ -98,6 +99,12 @@ AmiOutcome ami_verdict_deadline(AmiVerdictScanner *s, double seconds);
 
 /** ami_verdict_get() - the verdict so far (borrowed). */
 const AmiVerdict *ami_verdict_get(const AmiVerdictScanner *s);
+
+/**
+ * ami_verdict_to_json() - the instance record's AmiRun.Verdict (docs/run.md): Outcome,
+ * Class, Detail, Line, Seconds, Stage, UserData, Strict, Matches, Unlisted.  New reference.
+ */
+json_t *ami_verdict_to_json(const AmiVerdict *v, gboolean strict);
 
 /** ami_verdict_tail() - the last @n console lines, cleaned (new NULL-terminated array). */
 char **ami_verdict_tail(const AmiVerdictScanner *s, guint n);

@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "ami-run/filter.h"
 #include "ami-run/store.h"
 
 typedef enum {
@@ -107,14 +108,58 @@ json_t *cli_struct_list(char **items, const char *what, GError **error);
  */
 const char *cli_region(const Cli *cli, GError **error);
 
+/**
+ * cli_filters() - --filters items (shorthand, JSON or file:// holding either) for @kind.
+ * Returns a new AmiFilters.
+ */
+AmiFilters *cli_filters(AmiFilterKind kind, char **items, GError **error);
+
+/**
+ * cli_bdm_coerce() - BlockDeviceMappings from shorthand, where every scalar is a string:
+ * Ebs VolumeSize, Iops, Throughput as integers and DeleteOnTermination, Encrypted as
+ * booleans, as the AWS CLI's model makes them.  In place; JSON values are left alone.
+ */
+void cli_bdm_coerce(json_t *mappings);
+
 /** cli_require() - AMI_ERROR_INVALID "--NAME is required" when @value is NULL. */
 gboolean cli_require(const void *value, const char *name, GError **error);
 
 /**
- * cli_parse_tags() - `Key=k,Value=v` shorthand items or one JSON list, into a Tags
- * list.  With @values_optional, `Key=k` alone is allowed (delete-tags).
+ * cli_parse_tags() - --tags items as cli_struct_list() takes them (shorthand
+ * `Key=k,Value=v`, JSON, file://), checked by cli_tags_list().  With @values_optional,
+ * `Key=k` alone is allowed (delete-tags).  Returns a new Tags list.
  */
 json_t *cli_parse_tags(char **items, gboolean values_optional, GError **error);
+
+/**
+ * cli_tags_list() - @tags (parsed from --@what) as a Tags list: [{Key, Value}], strings,
+ * EC2's lengths, keys unique.  Returns a new reference to @tags, or NULL with @error.
+ */
+json_t *cli_tags_list(json_t *tags, const char *what, gboolean values_optional, GError **error);
+
+/* --- cmd-run.c: the run path, shared by run --detach and run-instances ------------- */
+
+typedef struct {
+    const char *image_id, *instance_type, *key_name;
+    const char *user_data_base64;      /* NULL: none */
+    const char *block_device_mappings; /* JSON text of a list, or NULL */
+    const char *metadata_options;      /* JSON text of an object, or NULL */
+    json_t *instance_fields;           /* merged into the record: Tags, ClientToken, … */
+    json_t *amirun_fields;             /* merged into its AmiRun: ReservationId, Ignored, … */
+    json_t *volume_tags;               /* Tags of each of its volumes, or NULL */
+    char **success, **failure;         /* the verdict's markers, as run's (NULL: defaults) */
+    const char *until, *timeout;       /* as run's --until and --timeout, or NULL */
+    gboolean strict;
+    gboolean dry_run;                  /* resolve and check everything, make nothing */
+} CliLaunchRequest;
+
+/**
+ * cli_run_detached() - what `run --detach` does, quietly: resolve the image and plan,
+ * prepare the instance and hand it to its supervisor; returns once the guest runs, with
+ * its id in *ret_instance_id (new string; not set for @req->dry_run).
+ */
+gboolean cli_run_detached(Cli *cli, const CliLaunchRequest *req, char **ret_instance_id,
+                          GError **error);
 
 /* --- verbs: cmd-<verb>.c ---------------------------------------------------------- */
 
@@ -151,12 +196,17 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("modify-image-attribute", modify_image_attribute, "Change an AMI's launch permissions, description or IMDS support") \
     X("describe-image-attribute", describe_image_attribute, "Show one attribute of an AMI (EC2's ImageAttribute)") \
     X("reset-image-attribute", reset_image_attribute, "Remove every launch permission of an AMI") \
-    X("create-tags", create_tags, "Add or overwrite tags on AMIs and snapshots")         \
-    X("delete-tags", delete_tags, "Remove tags from AMIs and snapshots")                 \
+    X("create-tags", create_tags, "Add or overwrite tags on AMIs, snapshots, instances and volumes")         \
+    X("delete-tags", delete_tags, "Remove tags from AMIs, snapshots, instances and volumes")                 \
     X("enable-image-deprecation", enable_image_deprecation, "Set an AMI's DeprecationTime") \
     X("disable-image-deprecation", disable_image_deprecation, "Clear an AMI's DeprecationTime") \
     X("run", run, "Boot an AMI, stream its console, exit with a verdict")                 \
+    X("run-instances", run_instances, "Launch instances of an AMI, detached (EC2's RunInstances)") \
     X("describe-instances", describe_instances, "List instances (running and terminated)") \
+    X("describe-instance-status", describe_instance_status, "Status checks of instances, from their boot verdicts") \
+    X("reboot-instances", reboot_instances, "Reboot running instances (their status checks start over)") \
+    X("modify-instance-attribute", modify_instance_attribute, "Change a stopped instance's type or user data") \
+    X("describe-instance-attribute", describe_instance_attribute, "One attribute of an instance, as EC2 shows it") \
     X("get-console-output", get_console_output, "An instance's serial console (last 64 KiB)") \
     X("terminate-instances", terminate_instances, "Terminate instances (volumes with DeleteOnTermination go)") \
     X("stop-instances", stop_instances, "Stop detached instances, keeping their disks") \

@@ -39,7 +39,7 @@ cmd_delete_tags(Cli *cli, int argc, char **argv, GError **error)
 {
     char **resources = NULL, **tag_args = NULL;
     const ArgSpec specs[] = {
-        {"resources", ARG_LIST, &resources, "ID", "images (ami-…) and snapshots (snap-…)"},
+        {"resources", ARG_LIST, &resources, "ID", "images (ami-…), snapshots (snap-…), instances (i-…), volumes (vol-…)"},
         {"tags", ARG_LIST, &tag_args, "Key=K[,Value=V]", "tags to remove (default: all)"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };

@@ -8,6 +8,7 @@
 
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
+#include "ami-run/filter.h"
 #include "ami-run/launch.h"
 #include "ami-run/store.h"
 #include "cli.h"
@@ -23,6 +24,8 @@ add_attached(json_t *out, json_t *record)
     json_array_foreach(json_object_get(json_object_get(record, "AmiRun"), "Disks"), i, d) {
         json_t *bdm = json_array_get(bdms, i);
 
+        size_t before = json_array_size(out);
+
         json_array_append_new(out, json_pack("{s:O, s:O, s:O?, s:s, s:s, s:O, s:s, s:[{s:s, s:O?, s:s, s:O, s:O}], s:{s:O}}",
                                              "VolumeId", json_object_get(d, "VolumeId"), "Size",
                                              json_object_get(d, "SizeGiB"), "SnapshotId",
@@ -36,15 +39,24 @@ add_attached(json_t *out, json_t *record)
                                              "DeleteOnTermination",
                                              json_object_get(d, "DeleteOnTermination"), "AmiRun",
                                              "Path", json_object_get(d, "Path")));
+        {
+            json_t *tags = json_object_get(json_object_get(json_object_get(record, "AmiRun"),
+                                                           "VolumeTags"),
+                                           json_string_value(json_object_get(d, "VolumeId")));
+
+            if (json_is_array(tags) && json_array_size(tags) && json_array_size(out) > before)
+                json_object_set(json_array_get(out, before), "Tags", tags);
+        }
     }
 }
 
 gboolean
 cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
 {
-    char **ids = NULL;
+    char **ids = NULL, **filter_args = NULL;
     const ArgSpec specs[] = {
         {"volume-ids", ARG_LIST, &ids, "vol-…", "only these volumes"},
+        {"filters", ARG_LIST, &filter_args, "Name=N,Values=V", "filter (status, size, snapshot-id, attachment.instance-id, tag:KEY, tag-key…)"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
     g_autoptr(AmiStore) store = NULL;
@@ -55,6 +67,7 @@ cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
     g_autoptr(GDir) dir = NULL;
     g_autofree char *vdir = NULL;
     const char *name;
+    g_autoptr(AmiFilters) filters = NULL;
     gboolean help = FALSE, ok = FALSE;
     size_t i;
     json_t *v;
@@ -65,6 +78,8 @@ cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
         ok = TRUE;
         goto out;
     }
+    if (!(filters = cli_filters(AMI_FILTER_VOLUMES, filter_args, error)))
+        goto out;
     if ((store = cli_open_store(cli, FALSE, error))) {
         if (!ami_instances_reap_stale(store, error) || !(instances = ami_instances_list(store, error)))
             goto out;
@@ -104,7 +119,8 @@ cmd_describe_volumes(Cli *cli, int argc, char **argv, GError **error)
     json_array_foreach(all, i, v) {
         const char *id = json_string_value(json_object_get(v, "VolumeId"));
 
-        if (!ids || (id && g_strv_contains((const char *const *)ids, id)))
+        if ((!ids || (id && g_strv_contains((const char *const *)ids, id))) &&
+            ami_filters_match(filters, v))
             json_array_append(shown, v);
     }
     result = json_pack("{s:O}", "Volumes", shown);

@@ -53,6 +53,7 @@ typedef struct {
     json_t *instance_fields; /* record members: Placement, MetadataOptions, the NIC's */
     json_t *amirun_fields;   /* AmiRun members: Region, PublicKeys, Network */
     const char *qemu_user; /* as root: QEMU's user (borrowed), else NULL */
+    gboolean quiet;        /* run-instances: no notices, the caller prints the reservation */
 } RunCtx;
 
 static void
@@ -418,6 +419,22 @@ record_network(RunCtx *c, const NetChoice *n, GBytes *user_data,
     return TRUE;
 }
 
+/* What a supervisor needs to build the same scanner again (AmiRun.VerdictOptions). */
+static json_t *
+verdict_options_json(const RunOpts *o, const AmiVerdictOptions *vo, const char *root_hint,
+                     guint64 timeout)
+{
+    json_t *success = json_array(), *failure = json_array();
+
+    for (char **r = o->success; r && *r; r++)
+        json_array_append_new(success, json_string(*r));
+    for (char **r = o->failure; r && *r; r++)
+        json_array_append_new(failure, json_string(*r));
+    return json_pack("{s:s*, s:b, s:o, s:o, s:b, s:s*, s:I}", "Until", o->until, "UserData",
+                     vo->user_data, "Success", success, "Failure", failure, "Strict", vo->strict,
+                     "RootDeviceHint", root_hint, "Timeout", (json_int_t)timeout);
+}
+
 static gboolean
 resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
 {
@@ -465,8 +482,15 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
         return FALSE;
     }
     if (o->block_device_mappings &&
-        !(overrides = cli_json_arg(o->block_device_mappings, "block-device-mappings", error)))
+        !(overrides = cli_struct_arg(o->block_device_mappings, "block-device-mappings", error)))
         return FALSE;
+    if (json_is_object(overrides)) { /* one mapping in shorthand: a list of one */
+        json_t *list = json_array();
+
+        json_array_append_new(list, g_steal_pointer(&overrides));
+        overrides = list;
+    }
+    cli_bdm_coerce(overrides);
     if (overrides && !json_is_array(overrides)) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--block-device-mappings must be a list");
         return FALSE;
@@ -505,7 +529,11 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     if (!(c->plan = ami_plan_build(c->image, &po, error)) ||
         !record_network(c, &net, user_data, error))
         return FALSE;
-    for (guint i = 0; c->plan->notices && i < c->plan->notices->len; i++)
+    /* What the seed was made of, so modify-instance-attribute --user-data can remake it. */
+    json_object_set_new(c->amirun_fields, "SeedMac", json_string(mac));
+    if (o->hostname)
+        json_object_set_new(c->amirun_fields, "Hostname", json_string(o->hostname));
+    for (guint i = 0; !c->quiet && c->plan->notices && i < c->plan->notices->len; i++)
         cli_notice(cli, "%s", (const char *)c->plan->notices->pdata[i]);
 
     {
@@ -526,6 +554,9 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     c->stream = !o->console || strcmp(o->console, "stream") == 0;
     c->strict = vo.strict;
     c->timeout = (double)timeout;
+    if (o->detach > 0) /* its supervisor scans the console into the verdict (cmd-supervise.c) */
+        json_object_set_new(c->amirun_fields, "VerdictOptions",
+                            verdict_options_json(o, &vo, root_hint, timeout));
     return TRUE;
 }
 
@@ -620,21 +651,7 @@ report(const Cli *cli, RunCtx *c, const char *instance_id)
 static json_t *
 verdict_json(RunCtx *c)
 {
-    const AmiVerdict *v = ami_verdict_get(c->scanner);
-    json_t *matches = json_array();
-
-    for (guint i = 0; i < v->matches->len; i++) {
-        const AmiVerdictMatch *m = v->matches->pdata[i];
-
-        json_array_append_new(matches, json_pack("{s:s, s:s*, s:s, s:I, s:f, s:b}", "Class",
-                                                 m->class_id, "Detail", m->detail, "Line", m->line,
-                                                 "Offset", (json_int_t)m->offset, "Seconds",
-                                                 m->seconds, "Recorded", m->recorded));
-    }
-    return json_pack("{s:s, s:s, s:s*, s:s*, s:f, s:s*, s:s*, s:b, s:o, s:i}", "Outcome",
-                     ami_outcome_to_string(v->outcome), "Class", v->class_id, "Detail", v->detail,
-                     "Line", v->line, "Seconds", v->seconds, "Stage", v->stage, "UserData",
-                     v->user_data, "Strict", c->strict, "Matches", matches, "Unlisted", (int)v->unlisted);
+    return ami_verdict_to_json(ami_verdict_get(c->scanner), c->strict);
 }
 
 /*
@@ -746,6 +763,8 @@ execute_supervised(const Cli *cli, RunCtx *c, AmiLaunch *launch, gboolean detach
 
     if (!ami_launch_detach(launch, error))
         return FALSE;
+    if (c->quiet)
+        return TRUE;
     cli_notice(cli, "%s: started from %s (%s, %s, %s)%s", id, c->plan->image_id,
                c->plan->instance_type, ami_firmware_to_string(c->plan->firmware),
                ami_accel_to_string(c->plan->accel), detach ? ", detached" : "; console follows");
@@ -814,7 +833,7 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     spec.store = c->store;
     if (!(launch = ami_launch_prepare(&spec, error)))
         return FALSE;
-    if (c->accel_note)
+    if (c->accel_note && !c->quiet)
         cli_notice(cli, "using TCG (software emulation): %s", c->accel_note);
     if (o->detach > 0 || o->keep > 0)
         return execute_supervised(cli, c, launch, o->detach > 0, error);
@@ -929,5 +948,54 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
 out:
     run_ctx_clear(&c);
     cli_args_free(specs);
+    return ok;
+}
+
+/* Tags for each volume of the plan, by volume id (AmiRun.VolumeTags, describe-volumes). */
+static void
+add_volume_tags(RunCtx *c, json_t *tags)
+{
+    json_t *map = json_object();
+
+    for (guint i = 0; i < c->plan->disks->len; i++) {
+        const AmiPlanDisk *d = c->plan->disks->pdata[i];
+
+        json_object_set_new(map, d->volume_id, json_deep_copy(tags));
+    }
+    json_object_set_new(c->amirun_fields, "VolumeTags", map);
+}
+
+gboolean
+cli_run_detached(Cli *cli, const CliLaunchRequest *req, char **ret_instance_id, GError **error)
+{
+    RunOpts o = {.secure_boot = -1, .detach = 1, .image_id = (char *)req->image_id,
+                 .instance_type = (char *)req->instance_type, .key_name = (char *)req->key_name,
+                 .user_data_base64 = (char *)req->user_data_base64,
+                 .block_device_mappings = (char *)req->block_device_mappings,
+                 .metadata_options = (char *)req->metadata_options, .console = (char *)"quiet",
+                 .dry_run = req->dry_run ? 1 : -1, .success = req->success,
+                 .failure = req->failure, .until = (char *)req->until,
+                 .timeout = (char *)req->timeout, .strict = req->strict ? 1 : -1};
+    RunCtx c = {.quiet = TRUE};
+    gboolean ok = FALSE;
+
+    if ((!req->dry_run && !resolve_qemu_user(cli, &o, &c, error)) || !resolve(cli, &o, &c, error))
+        goto out;
+    if (req->instance_fields)
+        json_object_update(c.instance_fields, req->instance_fields);
+    if (req->amirun_fields)
+        json_object_update(c.amirun_fields, req->amirun_fields);
+    if (req->volume_tags && json_array_size(req->volume_tags))
+        add_volume_tags(&c, req->volume_tags);
+    if (req->dry_run) {
+        ok = TRUE;
+        goto out;
+    }
+    if (!execute(cli, &c, &o, error))
+        goto out;
+    *ret_instance_id = g_strdup(c.plan->instance_id);
+    ok = TRUE;
+out:
+    run_ctx_clear(&c);
     return ok;
 }

@@ -8,8 +8,13 @@
  *   SIGUSR1                stop-instances: ACPI power-off, forced after a grace period
  *   SIGUSR2                stop-instances --force
  *   SIGURG                 create-image --no-reboot: pause, copy the volumes, resume
+ *   AMI_SIGNAL_REBOOT      reboot-instances: reset the guest, its verdict starts over
  * A guest that powers itself off is stopped, as EC2's default
- * InstanceInitiatedShutdownBehavior does.  Its own reaper kills QEMU if it is killed.
+ * InstanceInitiatedShutdownBehavior does (terminated with run-instances
+ * --instance-initiated-shutdown-behavior terminate).  Its own reaper kills QEMU if it is
+ * killed.  When the record has AmiRun.VerdictOptions (run --detach, run-instances) it
+ * scans the console as run does and writes AmiRun.Verdict, which describe-instance-status
+ * turns into EC2's status checks.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -21,7 +26,9 @@
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/host.h"
+#include "ami-run/import.h"
 #include "ami-run/launch.h"
+#include "ami-run/verdict.h"
 #include "cli.h"
 
 #define STOP_GRACE_SECONDS 60
@@ -103,6 +110,113 @@ resume_guest(void *l, GError **error)
     return ami_launch_resume(l, error);
 }
 
+/* The console scan of one boot: the scanner as run builds it, from AmiRun.VerdictOptions. */
+typedef struct {
+    AmiVerdictScanner *scanner; /* NULL: no verdict wanted, or decided */
+    gboolean strict;
+    double timeout;
+    gint64 start;
+} BootWatch;
+
+static char **
+strv_of(json_t *list)
+{
+    GPtrArray *out = g_ptr_array_new();
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(list, i, v) {
+        if (json_is_string(v))
+            g_ptr_array_add(out, g_strdup(json_string_value(v)));
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static void
+boot_watch_begin(BootWatch *b, AmiLaunch *l)
+{
+    json_t *opts = json_object_get(json_object_get(ami_launch_record(l), "AmiRun"), "VerdictOptions");
+    g_auto(GStrv) success = NULL, failure = NULL;
+    g_autoptr(GError) error = NULL;
+    AmiVerdictOptions vo = {0};
+    const char *until = json_string_value(json_object_get(opts, "Until"));
+
+    g_clear_pointer(&b->scanner, ami_verdict_scanner_free);
+    if (!json_is_object(opts))
+        return;
+    success = strv_of(json_object_get(opts, "Success"));
+    failure = strv_of(json_object_get(opts, "Failure"));
+    if (until)
+        ami_until_from_string(until, &vo.until);
+    vo.user_data = json_is_true(json_object_get(opts, "UserData"));
+    vo.strict = b->strict = json_is_true(json_object_get(opts, "Strict"));
+    vo.success = success[0] ? (const char *const *)success : NULL;
+    vo.failure = failure[0] ? (const char *const *)failure : NULL;
+    vo.root_device_hint = json_string_value(json_object_get(opts, "RootDeviceHint"));
+    b->timeout = (double)json_integer_value(json_object_get(opts, "Timeout"));
+    if (b->timeout <= 0)
+        b->timeout = 600;
+    b->start = g_get_monotonic_time();
+    if (!(b->scanner = ami_verdict_scanner_new(&vo, &error)))
+        g_printerr("ami-run: supervisor: no verdict: %s\n", error->message);
+}
+
+/* Feed what the console printed; once decided, the verdict goes into the record. */
+static void
+boot_watch_step(BootWatch *b, AmiLaunch *l)
+{
+    double t = (g_get_monotonic_time() - b->start) / 1e6;
+    AmiOutcome outcome = AMI_OUTCOME_RUNNING;
+    gboolean any = FALSE;
+    char buf[65536];
+    gssize n;
+
+    if (!b->scanner)
+        return;
+    while (outcome == AMI_OUTCOME_RUNNING && (n = ami_launch_read_console(l, buf, sizeof(buf))) > 0) {
+        any = TRUE;
+        outcome = ami_verdict_feed(b->scanner, buf, (size_t)n, t);
+    }
+    if (outcome == AMI_OUTCOME_RUNNING && !any)
+        outcome = ami_verdict_quiet(b->scanner, t);
+    if (outcome == AMI_OUTCOME_RUNNING && t >= b->timeout)
+        outcome = ami_verdict_deadline(b->scanner, t);
+    if (outcome == AMI_OUTCOME_RUNNING)
+        return;
+    {
+        g_autoptr(json_t) v = ami_verdict_to_json(ami_verdict_get(b->scanner), b->strict);
+        g_autofree char *now = ami_now_iso8601();
+
+        json_object_set_new(v, "Time", json_string(now)); /* ImpairedSince */
+        ami_launch_set_verdict(l, v);
+    }
+    g_clear_pointer(&b->scanner, ami_verdict_scanner_free);
+}
+
+static void
+drain_console(AmiLaunch *l)
+{
+    char buf[65536];
+
+    while (ami_launch_read_console(l, buf, sizeof(buf)) > 0)
+        ;
+}
+
+/* The guest powered itself off: stopped, or terminated if the launch said so. */
+static void
+guest_powered_off(AmiLaunch *l)
+{
+    const char *behavior = json_string_value(json_object_get(
+        json_object_get(ami_launch_record(l), "AmiRun"), "InstanceInitiatedShutdownBehavior"));
+    const char *why = "the guest powered itself off (instance-initiated shutdown)";
+
+    if (g_strcmp0(behavior, "terminate") == 0)
+        ami_launch_terminate(l, why);
+    else
+        ami_launch_stop(l, why);
+}
+
 gboolean
 cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
 {
@@ -110,6 +224,7 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
     g_autoptr(AmiStore) store = NULL;
     g_autoptr(GError) local = NULL;
     gboolean restart = argc > 1 && strcmp(argv[1], "--restart") == 0;
+    BootWatch boot = {0};
     AmiLaunch *l;
 
     ami_signals_install_control();
@@ -134,6 +249,7 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
         return FALSE;
     }
     report_status("running\n");
+    boot_watch_begin(&boot, l);
 
     for (;;) {
         int sig = ami_signals_pending();
@@ -145,6 +261,20 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
             ami_capture_serve_pause(dir, pause_guest, resume_guest, l);
             continue;
         }
+
+        if (sig == AMI_SIGNAL_REBOOT) {
+            ami_signals_clear();
+            drain_console(l); /* what the last boot printed is not the next one's verdict */
+            if (!ami_launch_reboot(l, &local)) {
+                g_printerr("ami-run: supervisor: reboot: %s\n", local->message);
+                g_clear_error(&local);
+            }
+            boot_watch_begin(&boot, l); /* the console goes on in the same file */
+            continue;
+        }
+
+        if (sig)
+            g_clear_pointer(&boot.scanner, ami_verdict_scanner_free);
         if (sig == SIGUSR1 || sig == SIGUSR2) {
             ami_signals_clear();
             if (sig == SIGUSR2)
@@ -158,9 +288,11 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
             return TRUE;
         }
         if (ami_launch_guest_stopped(l)) {
-            ami_launch_stop(l, "the guest powered itself off (instance-initiated shutdown)");
+            g_clear_pointer(&boot.scanner, ami_verdict_scanner_free);
+            guest_powered_off(l);
             return TRUE;
         }
+        boot_watch_step(&boot, l);
         g_usleep(200 * 1000);
     }
 }

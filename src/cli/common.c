@@ -4,6 +4,7 @@
 #include "ami-run/ami.h"
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
+#include "ami-run/filter.h"
 #include "ami-run/netinfo.h"
 #include "ami-run/shorthand.h"
 #include "cli.h"
@@ -115,54 +116,104 @@ cli_require(const void *value, const char *name, GError **error)
     return FALSE;
 }
 
-/* One shorthand item: `Key=k,Value=v` (Value may hold commas and '=' after its start). */
-static json_t *
-parse_tag_item(const char *item, gboolean values_optional, GError **error)
+/* One Tag as the request has it: {Key: string[, Value: string]}, nothing else. */
+static gboolean
+tag_shape_ok(json_t *t, const char *what, gboolean values_optional, GError **error)
 {
-    const char *value = strstr(item, ",Value=");
-    g_autofree char *key = NULL;
+    const char *member;
+    json_t *v;
 
-    if (!g_str_has_prefix(item, "Key=") || (!value && !values_optional)) {
-        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
-                    "--tags '%.80s': expected Key=KEY,Value=VALUE", item);
+    if (!json_is_object(t) || !json_is_string(json_object_get(t, "Key")))
+        return ami_error_invalid(error, "--%s: each tag is Key=KEY,Value=VALUE (or "
+                                 "{\"Key\": …, \"Value\": …})", what);
+    json_object_foreach(t, member, v) {
+        if (strcmp(member, "Key") != 0 && strcmp(member, "Value") != 0)
+            return ami_error_invalid(error, "--%s: a tag has Key and Value, not '%.40s'", what,
+                                     member);
+        if (!json_is_string(v))
+            return ami_error_invalid(error, "--%s: the %s of tag '%.80s' must be one string "
+                                     "(quote a value holding commas: Value=\"a,b\")", what,
+                                     member, json_string_value(json_object_get(t, "Key")));
+    }
+    if (!values_optional && !json_object_get(t, "Value"))
+        return ami_error_invalid(error, "--%s: tag '%.80s' has no Value (Key=KEY,Value=VALUE)",
+                                 what, json_string_value(json_object_get(t, "Key")));
+    return TRUE;
+}
+
+json_t *
+cli_tags_list(json_t *tags, const char *what, gboolean values_optional, GError **error)
+{
+    g_autofree char *where = g_strdup_printf("--%s", what);
+    size_t i;
+    json_t *t;
+
+    if (!json_is_array(tags)) {
+        ami_error_invalid(error, "--%s must be a list of tags", what);
         return NULL;
     }
-    key = value ? g_strndup(item + 4, (gsize)(value - item - 4)) : g_strdup(item + 4);
-    if (value)
-        return json_pack("{s:s, s:s}", "Key", key, "Value", value + 7);
-    return json_pack("{s:s}", "Key", key);
+    json_array_foreach(tags, i, t) {
+        if (!tag_shape_ok(t, what, values_optional, error))
+            return NULL;
+    }
+    if (!values_optional && !ami_tags_validate(tags, where, error))
+        return NULL;
+    return json_incref(tags);
 }
 
 json_t *
 cli_parse_tags(char **items, gboolean values_optional, GError **error)
 {
-    g_autoptr(json_t) tags = NULL;
+    g_autoptr(json_t) tags = cli_struct_list(items, "tags", error);
 
-    if (!items || !items[0])
-        return json_array();
-    if (items[0][0] == '[' || g_str_has_prefix(items[0], "file://")) {
-        if (items[1]) {
-            g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--tags: give one JSON list");
-            return NULL;
-        }
-        tags = cli_json_arg(items[0], "tags", error);
-        if (!tags)
-            return NULL;
-    } else {
-        tags = json_array();
-        for (char **i = items; *i; i++) {
-            json_t *t = parse_tag_item(*i, values_optional, error);
+    return tags ? cli_tags_list(tags, "tags", values_optional, error) : NULL;
+}
 
-            if (!t)
-                return NULL;
-            json_array_append_new(tags, t);
-        }
+AmiFilters *
+cli_filters(AmiFilterKind kind, char **items, GError **error)
+{
+    g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+
+    for (char **i = items; i && *i; i++) {
+        char *text = param_text(*i, "--filters", error);
+
+        if (!text)
+            return NULL;
+        g_strstrip(text);
+        g_ptr_array_add(texts, text);
     }
-    if (!values_optional && !ami_tags_validate(tags, "--tags", error))
-        return NULL;
-    if (!json_is_array(tags)) {
-        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "--tags must be a list");
-        return NULL;
+    g_ptr_array_add(texts, NULL);
+    return ami_filters_parse(kind, (const char *const *)texts->pdata, error);
+}
+
+/* A shorthand scalar (always a string) as the model's integer or boolean, in place. */
+static void
+coerce_member(json_t *obj, const char *key, gboolean boolean)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    gint64 n;
+
+    if (!v)
+        return;
+    if (boolean && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
+        json_object_set_new(obj, key, json_boolean(strcmp(v, "true") == 0));
+    else if (!boolean && g_ascii_string_to_signed(v, 10, G_MININT64, G_MAXINT64, &n, NULL))
+        json_object_set_new(obj, key, json_integer(n));
+}
+
+void
+cli_bdm_coerce(json_t *mappings)
+{
+    size_t i;
+    json_t *m;
+
+    json_array_foreach(mappings, i, m) {
+        json_t *ebs = json_object_get(m, "Ebs");
+
+        coerce_member(ebs, "VolumeSize", FALSE);
+        coerce_member(ebs, "Iops", FALSE);
+        coerce_member(ebs, "Throughput", FALSE);
+        coerce_member(ebs, "DeleteOnTermination", TRUE);
+        coerce_member(ebs, "Encrypted", TRUE);
     }
-    return g_steal_pointer(&tags);
 }

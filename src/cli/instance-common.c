@@ -143,10 +143,11 @@ cli_instances_change(Cli *cli, CliInstanceAction action, int argc, char **argv, 
         "Start stopped instances again, from their disks, under a new supervisor.",
     };
     char **ids = NULL;
-    int force = -1;
+    int force = -1, skip_os_shutdown = -1;
     ArgSpec specs[] = {
         {"instance-ids", ARG_LIST, &ids, "i-…", "the instances"},
         {"force", ARG_BOOL, &force, NULL, "power off now, without the ACPI grace period"},
+        {"skip-os-shutdown", ARG_BOOL, &skip_os_shutdown, NULL, "accepted: terminating never waits for the guest here"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
     g_autoptr(AmiStore) store = NULL;
@@ -155,12 +156,17 @@ cli_instances_change(Cli *cli, CliInstanceAction action, int argc, char **argv, 
     gboolean help = FALSE, ok = FALSE;
 
     /*
-     * --force is StopInstances' (skip the grace period).  StartInstances has none, and
-     * terminating here never waits for the guest (QEMU is destroyed at once), so there is
-     * nothing for it to change: those verbs do not take it rather than ignore it.
+     * --force is StopInstances' (skip the grace period).  TerminateInstances has Force
+     * and SkipOsShutdown now too (EC2, 2025): terminating here never waits for the guest
+     * (QEMU is destroyed at once), so both are what it does anyway, accepted as no-ops
+     * (docs/instances.md).  StartInstances has neither.
      */
-    if (action != CLI_STOP)
-        specs[1] = specs[2];
+    if (action == CLI_TERMINATE)
+        specs[1].help = "accepted: terminating destroys the guest at once here";
+    if (action == CLI_STOP)
+        specs[2] = specs[3];
+    if (action == CLI_START)
+        specs[1] = specs[3];
     if (!cli_args_parse(cli, summaries[action], specs, argc, argv, &help, error))
         goto out;
     if (help) {

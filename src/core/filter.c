@@ -5,6 +5,7 @@
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/filter.h"
+#include "ami-run/shorthand.h"
 
 typedef struct {
     const char *name;   /* the filter name users type */
@@ -54,6 +55,54 @@ static const FilterField key_pair_fields[] = {
     {NULL, NULL},
 };
 
+/* DescribeInstances' filters that mean something here (members are dotted paths). */
+static const FilterField instance_fields[] = {
+    {"architecture", "Architecture"},
+    {"availability-zone", "Placement.AvailabilityZone"},
+    {"boot-mode", "BootMode"},
+    {"client-token", "ClientToken"},
+    {"image-id", "ImageId"},
+    {"instance-id", "InstanceId"},
+    {"instance-state-code", "State.Code"},
+    {"instance-state-name", "State.Name"},
+    {"instance-type", "InstanceType"},
+    {"key-name", "KeyName"},
+    {"launch-time", "LaunchTime"},
+    {"private-ip-address", "PrivateIpAddress"},
+    {"reservation-id", "AmiRun.ReservationId"},
+    {"root-device-name", "RootDeviceName"},
+    {"block-device-mapping.device-name", NULL},
+    {"tag-key", NULL},
+    {NULL, NULL},
+};
+
+/* DescribeVolumes' filters. */
+static const FilterField volume_fields[] = {
+    {"attachment.device", "Attachments.0.Device"},
+    {"attachment.instance-id", "Attachments.0.InstanceId"},
+    {"availability-zone", "AvailabilityZone"},
+    {"create-time", "CreateTime"},
+    {"size", "Size"},
+    {"snapshot-id", "SnapshotId"},
+    {"status", "State"},
+    {"volume-id", "VolumeId"},
+    {"volume-type", "VolumeType"},
+    {"tag-key", NULL},
+    {NULL, NULL},
+};
+
+/* DescribeInstanceStatus' filters (its items, core/instance-status.c). */
+static const FilterField instance_status_fields[] = {
+    {"availability-zone", "AvailabilityZone"},
+    {"instance-state-code", "InstanceState.Code"},
+    {"instance-state-name", "InstanceState.Name"},
+    {"instance-status.reachability", "InstanceStatus.Details.0.Status"},
+    {"instance-status.status", "InstanceStatus.Status"},
+    {"system-status.reachability", "SystemStatus.Details.0.Status"},
+    {"system-status.status", "SystemStatus.Status"},
+    {NULL, NULL},
+};
+
 typedef struct {
     char *name;
     GPtrArray *patterns; /* GPatternSpec* */
@@ -91,6 +140,12 @@ fields_of(AmiFilterKind kind)
         return image_fields;
     case AMI_FILTER_KEY_PAIRS:
         return key_pair_fields;
+    case AMI_FILTER_INSTANCES:
+        return instance_fields;
+    case AMI_FILTER_VOLUMES:
+        return volume_fields;
+    case AMI_FILTER_INSTANCE_STATUS:
+        return instance_status_fields;
     case AMI_FILTER_SNAPSHOTS:
     case AMI_FILTER_LAST:
         break;
@@ -101,7 +156,7 @@ fields_of(AmiFilterKind kind)
 static gboolean
 name_is_known(AmiFilterKind kind, const char *name)
 {
-    if (g_str_has_prefix(name, "tag:") && name[4])
+    if (g_str_has_prefix(name, "tag:") && name[4] && kind != AMI_FILTER_INSTANCE_STATUS)
         return TRUE;
     for (const FilterField *f = fields_of(kind); f->name; f++) {
         if (strcmp(f->name, name) == 0)
@@ -138,38 +193,43 @@ add_filter(AmiFilters *filters, const char *name, GPtrArray *values, GError **er
     return TRUE;
 }
 
-/* `Name=architecture,Values=x86_64,arm64`: everything after Values= is the value list. */
+static gboolean parse_filter_list(AmiFilters *filters, json_t *given, GError **error);
+
+/*
+ * `Name=architecture,Values=x86_64,arm64`, through the one shorthand parser (core/
+ * shorthand.c): a single value comes back as a string, which the model's list type
+ * makes a list of one, as the AWS CLI does.
+ */
 static gboolean
 parse_shorthand(AmiFilters *filters, const char *arg, GError **error)
 {
-    const char *values = strstr(arg, ",Values=");
-    g_autofree char *name = NULL;
-    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
-    g_auto(GStrv) parts = NULL;
+    g_autoptr(json_t) doc = ami_shorthand_parse(arg, error);
+    json_t *values;
 
-    if (!g_str_has_prefix(arg, "Name=") || !values) {
+    if (!doc) {
+        g_prefix_error(error, "--filters: ");
+        return FALSE;
+    }
+    values = json_object_get(doc, "Values");
+    if (json_is_string(values)) /* `Values=` (nothing) is no value, as before */
+        json_object_set_new(doc, "Values", *json_string_value(values) ? json_pack("[O]", values)
+                                                                        : json_array());
+    if (!json_is_string(json_object_get(doc, "Name")) || !json_object_get(doc, "Values") ||
+        json_object_size(doc) != 2) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                     "--filters '%.80s': expected Name=NAME,Values=V1,V2 or JSON", arg);
         return FALSE;
     }
-    name = g_strndup(arg + 5, (gsize)(values - arg - 5));
-    parts = g_strsplit(values + 8, ",", -1);
-    for (char **p = parts; *p; p++) {
-        if (**p)
-            g_ptr_array_add(list, g_strdup(*p));
-    }
-    return add_filter(filters, name, list, error);
+    return parse_filter_list(filters, doc, error);
 }
 
 static gboolean
-parse_json(AmiFilters *filters, const char *arg, GError **error)
+parse_filter_list(AmiFilters *filters, json_t *given, GError **error)
 {
-    g_autoptr(json_t) doc = ami_json_load_string(arg, "--filters", error);
+    g_autoptr(json_t) doc = json_incref(given);
     size_t i;
     json_t *f;
 
-    if (!doc)
-        return FALSE;
     if (json_is_object(doc)) {
         json_t *list = json_array();
 
@@ -201,6 +261,14 @@ bad:
     g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                 "--filters: expected [{\"Name\": NAME, \"Values\": [V…]}]");
     return FALSE;
+}
+
+static gboolean
+parse_json(AmiFilters *filters, const char *arg, GError **error)
+{
+    g_autoptr(json_t) doc = ami_json_load_string(arg, "--filters", error);
+
+    return doc && parse_filter_list(filters, doc, error);
 }
 
 AmiFilters *
@@ -240,6 +308,24 @@ scalar_text(json_t *v)
     return NULL;
 }
 
+/* The value at a dotted path ("State.Name", "Attachments.0.Device"), or NULL. */
+static json_t *
+member_at(json_t *object, const char *path)
+{
+    g_auto(GStrv) parts = g_strsplit(path, ".", -1);
+    json_t *v = object;
+
+    for (char **p = parts; v && *p; p++) {
+        guint64 index;
+
+        if (json_is_array(v) && g_ascii_string_to_unsigned(*p, 10, 0, G_MAXINT32, &index, NULL))
+            v = json_array_get(v, (size_t)index);
+        else
+            v = json_object_get(v, *p);
+    }
+    return v;
+}
+
 /* Every value @name takes on @object (several for tags and mappings). */
 static GPtrArray *
 values_of(const AmiFilters *filters, const char *name, json_t *object)
@@ -275,7 +361,7 @@ values_of(const AmiFilters *filters, const char *name, json_t *object)
     }
     for (const FilterField *f = fields_of(filters->kind); f->name; f++) {
         if (f->member && strcmp(f->name, name) == 0) {
-            char *text = scalar_text(json_object_get(object, f->member));
+            char *text = scalar_text(member_at(object, f->member));
 
             if (text)
                 g_ptr_array_add(out, text);

@@ -579,3 +579,22 @@ ami_verdict_tail(const AmiVerdictScanner *s, guint n)
     g_ptr_array_add(out, NULL);
     return (char **)g_ptr_array_free(out, FALSE);
 }
+
+json_t *
+ami_verdict_to_json(const AmiVerdict *v, gboolean strict)
+{
+    json_t *matches = json_array();
+
+    for (guint i = 0; i < v->matches->len; i++) {
+        const AmiVerdictMatch *m = v->matches->pdata[i];
+
+        json_array_append_new(matches, json_pack("{s:s, s:s*, s:s, s:I, s:f, s:b}", "Class",
+                                                 m->class_id, "Detail", m->detail, "Line", m->line,
+                                                 "Offset", (json_int_t)m->offset, "Seconds",
+                                                 m->seconds, "Recorded", m->recorded));
+    }
+    return json_pack("{s:s, s:s, s:s*, s:s*, s:f, s:s*, s:s*, s:b, s:o, s:i}", "Outcome",
+                     ami_outcome_to_string(v->outcome), "Class", v->class_id, "Detail", v->detail,
+                     "Line", v->line, "Seconds", v->seconds, "Stage", v->stage, "UserData",
+                     v->user_data, "Strict", strict, "Matches", matches, "Unlisted", (int)v->unlisted);
+}

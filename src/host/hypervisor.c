@@ -491,6 +491,14 @@ ami_hypervisor_resume(AmiHypervisor *hv, GError **error)
     return TRUE;
 }
 
+gboolean
+ami_hypervisor_reset(AmiHypervisor *hv, GError **error)
+{
+    if (hv->dom && virDomainReset(hv->dom, 0) < 0)
+        return virt_failed(error, "cannot reset the guest");
+    return TRUE;
+}
+
 void
 ami_hypervisor_destroy(AmiHypervisor *hv)
 {

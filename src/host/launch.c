@@ -85,9 +85,28 @@ set_state(json_t *record, AmiInstanceState s)
                                                    state_name(s)));
 }
 
+/*
+ * Members other commands change while an owner holds the record in memory: create-tags
+ * and delete-tags (Tags, AmiRun.VolumeTags).  The file's version wins over ours.
+ */
+static void
+merge_from_disk(AmiLaunch *l)
+{
+    g_autoptr(json_t) disk = json_load_file(l->record_path, 0, NULL);
+    json_t *tags = json_object_get(disk, "Tags");
+    json_t *vtags = json_object_get(json_object_get(disk, "AmiRun"), "VolumeTags");
+    json_t *a = json_object_get(l->record, "AmiRun");
+
+    if (json_is_array(tags))
+        json_object_set(l->record, "Tags", tags);
+    if (json_is_object(vtags) && json_is_object(a))
+        json_object_set(a, "VolumeTags", vtags);
+}
+
 static gboolean
 save_record(AmiLaunch *l, GError **error)
 {
+    merge_from_disk(l);
     return ami_json_write_file_atomic(l->record_path, l->record, 0600, error);
 }
 
@@ -494,6 +513,7 @@ ami_launch_attach(AmiStore *store, const char *instance_id, const char *self_exe
     l->record = g_steal_pointer(&record);
     set_owner(l->record, getpid());
     json_object_del(l->record, "StateReason");
+    json_object_del(json_object_get(l->record, "AmiRun"), "Verdict"); /* it was that boot's */
     set_state(l->record, AMI_INSTANCE_PENDING);
     if (!save_record(l, error)) {
         launch_free(l);
@@ -512,6 +532,24 @@ void
 ami_launch_set_supervised(AmiLaunch *l)
 {
     json_object_set_new(amirun(l), "Supervised", json_true());
+}
+
+json_t *
+ami_launch_record(AmiLaunch *l)
+{
+    return l->record;
+}
+
+gboolean
+ami_launch_reboot(AmiLaunch *l, GError **error)
+{
+    json_t *a = amirun(l);
+
+    if (!l->hv || !ami_hypervisor_reset(l->hv, error))
+        return FALSE;
+    json_object_del(a, "Verdict");
+    json_object_set_new(a, "Boots", json_integer(json_integer_value(json_object_get(a, "Boots")) + 1));
+    return save_record(l, error);
 }
 
 void
@@ -855,6 +893,12 @@ keep_volume(AmiStore *store, json_t *record, json_t *disk)
                     "local", "AmiRun", "Path", to, "InstanceId",
                     json_object_get(record, "InstanceId"));
     ami_record_set_region(vol, ami_record_region(record)); /* the instance's region */
+    {
+        json_t *tags = json_object_get(json_object_get(json_object_get(record, "AmiRun"), "VolumeTags"), id);
+
+        if (json_is_array(tags) && json_array_size(tags))
+            json_object_set(vol, "Tags", tags);
+    }
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return;
     if (rename(path, to) == 0)

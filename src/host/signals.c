@@ -39,6 +39,7 @@ ami_signals_install_control(void)
     catch_signal(SIGUSR1);
     catch_signal(SIGUSR2);
     catch_signal(SIGURG); /* create-image --no-reboot: pause, copy, resume */
+    catch_signal(AMI_SIGNAL_REBOOT);
 }
 
 void

@@ -130,23 +130,26 @@ done
 [ "$(jq -r .State.Code "$STORE/instances/$iid/instance.json")" = 16 ] || fail "a rejected run reaped"
 ok "run --dry-run creates nothing (no store, no reaping); a rejected run leaves the store as it was"
 
-# --- --force is stop-instances' only -------------------------------------------------
-# terminate- and start-instances advertised --force and ignored it.  EC2's StartInstances
-# has no Force; terminating here destroys QEMU at once, so a Force would change nothing.
+# --- --force: stop-instances' and terminate-instances' (EC2's Force, SkipOsShutdown) ---
+# start-instances advertised --force and ignored it: EC2's StartInstances has no Force.
+# TerminateInstances has Force and SkipOsShutdown: terminating here destroys QEMU at
+# once, which is what both ask for, so they are accepted as no-ops.
 iid=i-0123456789abcdef1
 plant_stale_instance "$iid"
-for verb in terminate-instances start-instances; do
-    refused 2 "$verb" --instance-ids "$iid" --force
-    contains "$ERR" "ami-run: $verb: unknown option '--force'"
-    run 0 "$verb" --help
-    case "$OUT" in *force*) fail "$verb --help still offers --force: $OUT" ;; esac
-done
+refused 2 start-instances --instance-ids "$iid" --force
+contains "$ERR" "ami-run: start-instances: unknown option '--force'"
+run 0 start-instances --help
+case "$OUT" in *force*) fail "start-instances --help still offers --force: $OUT" ;; esac
 [ "$(jq -r .State.Code "$STORE/instances/$iid/instance.json")" = 16 ] || fail "a refused --force changed $iid"
 run 0 stop-instances --help
 contains "$OUT" "--[no-]force"
+run 0 terminate-instances --help
+contains "$OUT" "--[no-]skip-os-shutdown"
 run 0 stop-instances --instance-ids "$iid" --force
 [ "$(jq -r '.StoppingInstances[0].InstanceId' <<<"$OUT")" = "$iid" ] || fail "stop-instances --force: $OUT"
-ok "--force: taken by stop-instances, refused by terminate- and start-instances"
+run 0 terminate-instances --instance-ids "$iid" --force --skip-os-shutdown
+[ "$(jq -r '.TerminatingInstances[0].CurrentState.Name' <<<"$OUT")" = terminated ] || fail "$OUT"
+ok "--force: taken by stop- and terminate-instances (with --skip-os-shutdown), refused by start-instances"
 
 # --- --output xml: only run --dry-run has XML to print --------------------------------
 # Every verb took it and printed JSON; run --output xml without --dry-run booted.

@@ -49,6 +49,15 @@ same 0 key-pair-exists KeyPairExists describe-key-pairs InvalidKeyPair.NotFound 
 same 255 key-pair-exists KeyPairExists describe-key-pairs InvalidKeyPair.NotFound --key-names nobody
 ok "retry acceptors wait to the limit and say what they last accepted; a success acceptor on an error succeeds"
 
+noinst=i-0123456789abcdef0
+same 255 instance-status-ok InstanceStatusOk describe-instance-status InvalidInstanceID.NotFound --instance-ids "$noinst"
+contains "$ERR" "Previously accepted state: Matched expected service error code: InvalidInstanceID.NotFound"
+same 255 system-status-ok SystemStatusOk describe-instance-status InvalidInstanceID.NotFound --instance-ids "$noinst"
+contains "$ERR" "Waiter SystemStatusOk failed: An error occurred (InvalidInstanceID.NotFound): "
+same 255 instance-status-ok InstanceStatusOk describe-instance-status InvalidInstanceID.NotFound
+[ "$ERR" = "ami-run: wait: Waiter InstanceStatusOk failed: Max attempts exceeded" ] || fail "$ERR"
+ok "instance-status-ok retries a missing id, system-status-ok fails at once on it, no statuses is no success: as botocore"
+
 # The limit is AWS's delay × maxAttempts (image-exists: 15 s × 40), polled every 0.5 s.
 start=$(date +%s%N)
 AMI_RUN_WAITER_TIMEOUT=2 run 255 wait image-exists --image-ids "$missing"
@@ -57,6 +66,7 @@ ms=$((($(date +%s%N) - start) / 1000000))
 run 0 wait --help
 contains "$OUT" "image-exists           describe-images, up to 600 s"
 contains "$OUT" "instance-running       describe-instances, up to 600 s"
+contains "$OUT" "instance-status-ok     describe-instance-status, up to 600 s"
 ok "the limit holds (2 s took $ms ms); --help lists each waiter with AWS's limit"
 
 run 2 wait

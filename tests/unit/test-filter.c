@@ -111,6 +111,42 @@ test_filter_key_pair_names(void **state)
     assert_non_null(strstr(error->message, "key-name"));
 }
 
+/* Instances, volumes and statuses: dotted members (State.Name, Attachments.0.InstanceId). */
+static void
+test_filter_instance_and_volume_paths(void **state)
+{
+    g_autoptr(json_t) inst = parse_json("{\"InstanceId\":\"i-1\",\"State\":{\"Code\":16,\"Name\":\"running\"},"
+                                        "\"Tags\":[{\"Key\":\"Name\",\"Value\":\"a,b\"}]}");
+    g_autoptr(json_t) vol = parse_json("{\"VolumeId\":\"vol-1\",\"Size\":8,"
+                                       "\"Attachments\":[{\"InstanceId\":\"i-1\"}]}");
+    g_autoptr(json_t) st = parse_json("{\"InstanceStatus\":{\"Status\":\"ok\",\"Details\":"
+                                      "[{\"Name\":\"reachability\",\"Status\":\"passed\"}]}}");
+    const char *running[] = {"Name=instance-state-name,Values=running,stopped", NULL};
+    const char *code[] = {"Name=instance-state-code,Values=80", NULL};
+    const char *quoted[] = {"Name=tag:Name,Values=\"a,b\"", NULL};
+    const char *attached[] = {"Name=attachment.instance-id,Values=i-*", "Name=size,Values=8", NULL};
+    const char *passed[] = {"Name=instance-status.reachability,Values=passed", NULL};
+    const char *status_tag[] = {"Name=tag:Name,Values=x", NULL};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiFilters) f1 = ami_filters_parse(AMI_FILTER_INSTANCES, running, &error);
+    g_autoptr(AmiFilters) f2 = ami_filters_parse(AMI_FILTER_INSTANCES, code, &error);
+    g_autoptr(AmiFilters) f3 = ami_filters_parse(AMI_FILTER_INSTANCES, quoted, &error);
+    g_autoptr(AmiFilters) f4 = ami_filters_parse(AMI_FILTER_VOLUMES, attached, &error);
+    g_autoptr(AmiFilters) f5 = ami_filters_parse(AMI_FILTER_INSTANCE_STATUS, passed, &error);
+    g_autoptr(AmiFilters) f6 = NULL;
+
+    (void)state;
+    assert_null(error);
+    assert_true(ami_filters_match(f1, inst));
+    assert_false(ami_filters_match(f2, inst));
+    assert_true(ami_filters_match(f3, inst)); /* a quoted value keeps its comma */
+    assert_true(ami_filters_match(f4, vol));
+    assert_true(ami_filters_match(f5, st));
+    f6 = ami_filters_parse(AMI_FILTER_INSTANCE_STATUS, status_tag, &error);
+    assert_null(f6); /* statuses have no tags */
+    assert_true(g_error_matches(error, AMI_ERROR, AMI_ERROR_INVALID));
+}
+
 int
 main(void)
 {
@@ -119,6 +155,7 @@ main(void)
         cmocka_unit_test(test_filter_rejects_bad_syntax),
         cmocka_unit_test(test_filter_snapshot_names),
         cmocka_unit_test(test_filter_key_pair_names),
+        cmocka_unit_test(test_filter_instance_and_volume_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,12 +151,36 @@ test_waiter_matchers_as_botocore(void **state)
     assert_string_equal(why, "For expression \"Images[].State\" all members matched excepted path: \"available\"");
 }
 
+#define STATUSES(...) "{\"InstanceStatuses\":[" __VA_ARGS__ "]}"
+#define CHECKS(i, s) "{\"InstanceStatus\":{\"Status\":\"" i "\"},\"SystemStatus\":{\"Status\":\"" s "\"}}"
+
+static void
+test_waiter_status_ok_needs_every_check(void **state)
+{
+    const AmiWaiterAcceptor *a = NULL;
+
+    (void)state;
+    assert_int_equal(step("instance-status-ok", STATUSES(CHECKS("ok", "ok") "," CHECKS("initializing", "ok")),
+                          NULL, &a), AMI_WAITER_RETRY);
+    assert_int_equal(step("instance-status-ok", STATUSES(CHECKS("ok", "ok") "," CHECKS("ok", "initializing")),
+                          NULL, &a), AMI_WAITER_SUCCESS);
+    /* impaired is no failure state in botocore's model: the waiter runs to its limit */
+    assert_int_equal(step("instance-status-ok", STATUSES(CHECKS("impaired", "ok")), NULL, &a),
+                     AMI_WAITER_RETRY);
+    assert_int_equal(step("instance-status-ok", STATUSES(), NULL, &a), AMI_WAITER_RETRY);
+    assert_int_equal(step("instance-status-ok", NULL, "InvalidInstanceID.NotFound", &a), AMI_WAITER_RETRY);
+    assert_int_equal(step("system-status-ok", STATUSES(CHECKS("initializing", "ok")), NULL, &a),
+                     AMI_WAITER_SUCCESS);
+    assert_int_equal(step("system-status-ok", NULL, "InvalidInstanceID.NotFound", &a), AMI_WAITER_FAILURE);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_waiter_table_is_botocores),
         cmocka_unit_test(test_waiter_matchers_as_botocore),
+        cmocka_unit_test(test_waiter_status_ok_needs_every_check),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
