@@ -38,8 +38,10 @@ if [ ! -e "$rootfs_dir/done" ]; then
     root=$rootfs_dir/root
     # python3-cffi-backend is named explicitly: cloud-init needs it and minbase misses it.
     # python3-botocore and curl: real IMDS clients for the tests of the ec2 variant.
+    # dbus: without it systemd-logind does not run and the guest ignores ACPI power-off
+    # (stop-instances and create-image would wait out their grace period, then force it).
     debootstrap --variant=minbase --arch=amd64 \
-        --include=systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,cloud-init,python3-cffi-backend,ifupdown,isc-dhcp-client,netbase,ca-certificates,openssh-server,python3-botocore,curl \
+        --include=systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,cloud-init,python3-cffi-backend,ifupdown,isc-dhcp-client,netbase,ca-certificates,openssh-server,python3-botocore,curl,dbus \
         bookworm "$root" "$mirror" >"$rootfs_dir/debootstrap.log" 2>&1 ||
         die "debootstrap failed, see $rootfs_dir/debootstrap.log"
     cat >"$root/etc/fstab" <<'FSTAB'

@@ -22,14 +22,15 @@ ip=$($EC2 describe-instances --instance-ids "$instance_id" \
     --query 'Reservations[0].Instances[0].PublicIpAddress' --output text)
 log "$instance_id is running at $ip"
 
-# Configure: what a provisioning step does (here: a release stamp, and the debris a
-# session leaves that an image must not carry).
+# Configure, once cloud-init is done (as Packer's provisioners wait for it): what a
+# provisioning step does (here: a release stamp, and the debris a session leaves that
+# an image must not carry).
 for _ in $(seq 60); do
     ssh "${ssh_opts[@]}" "debian@$ip" true 2>/dev/null && break
     sleep 3
 done
 ssh "${ssh_opts[@]}" "debian@$ip" \
-    "echo $release > golden-release && mkdir -p .aws && echo secret > .aws/credentials && echo 'ls' > .bash_history && sync"
+    "cloud-init status --wait >/dev/null; echo $release > golden-release && mkdir -p .aws && echo secret > .aws/credentials && echo 'ls' > .bash_history && sync"
 log "configured $instance_id"
 
 $EC2 stop-instances --instance-ids "$instance_id" >/dev/null
