@@ -43,7 +43,8 @@ int ami_error_exit_code(const GError *error);
  */
 gboolean ami_error_set_errno(GError **error, int errsv, const char *what);
 
-/** ami_error_invalid() - set an AMI_ERROR_INVALID error from @fmt; returns FALSE. */
+/** ami_error_invalid() - set an AMI_ERROR_INVALID error from @fmt, control characters the
+ * message quotes from input escaped (as \n, \xNN: always one line); returns FALSE. */
 gboolean ami_error_invalid(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 G_END_DECLS

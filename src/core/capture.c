@@ -47,7 +47,11 @@ tag_list_check(json_t *tags, GError **error)
             (value && !json_is_string(value)))
             return ami_error_invalid(error, "--tag-specifications: tag %zu needs a Key (1-128 characters) and a string Value", i + 1);
         if (g_str_has_prefix(key, "aws:"))
-            return ami_error_invalid(error, "--tag-specifications: tag keys starting 'aws:' are reserved ('%s')", key);
+        {
+            g_autofree char *shown = g_strescape(key, NULL);
+
+            return ami_error_invalid(error, "--tag-specifications: tag keys starting 'aws:' are reserved ('%.80s')", shown);
+        }
     }
     return TRUE;
 }
@@ -206,8 +210,12 @@ apply_to_existing(json_t *vol, json_t *ebs, const char *dev, GError **error)
             json_object_set(json_object_get(vol, "Ebs"), key, value);
             continue;
         }
-        return ami_error_invalid(error, "InvalidBlockDeviceMapping: %s is a volume of the instance: only DeleteOnTermination can change, not %s (copy the image or resize a volume instead)",
-                                 dev, key);
+        {
+            g_autofree char *shown = g_strescape(key, NULL); /* a member name is user input */
+
+            return ami_error_invalid(error, "InvalidBlockDeviceMapping: %s is a volume of the instance: only DeleteOnTermination can change, not %.40s (copy the image or resize a volume instead)",
+                                     dev, shown);
+        }
     }
     return TRUE;
 }
@@ -226,14 +234,21 @@ new_mapping(json_t *m, const char *dev, GError **error)
 
     if (vn && !ebs) {
         if (!ami_virtual_name_is_valid(vn))
-            return ami_error_invalid(error, "--block-device-mappings %s: VirtualName '%.40s' is not ephemeral0-ephemeral23", dev, vn), NULL;
+        {
+            g_autofree char *shown = g_strescape(vn, NULL);
+
+            return ami_error_invalid(error, "--block-device-mappings %s: VirtualName '%.40s' is not ephemeral0-ephemeral%d", dev, shown, AMI_EPHEMERAL_MAX), NULL;
+        }
         return json_pack("{s:s, s:s}", "DeviceName", dev, "VirtualName", vn);
     }
     if (!json_is_object(ebs))
         return ami_error_invalid(error, "--block-device-mappings %s: a new mapping needs Ebs, VirtualName or NoDevice", dev), NULL;
     json_object_foreach(ebs, key, value) {
-        if (!g_strv_contains(allowed, key))
-            return ami_error_invalid(error, "--block-device-mappings %s: Ebs.%s is not supported by CreateImage", dev, key), NULL;
+        if (!g_strv_contains(allowed, key)) {
+            g_autofree char *shown = g_strescape(key, NULL);
+
+            return ami_error_invalid(error, "--block-device-mappings %s: Ebs.%.40s is not supported by CreateImage", dev, shown), NULL;
+        }
     }
     if (json_is_true(json_object_get(ebs, "Encrypted")))
         return ami_error_invalid(error, "--block-device-mappings %s: encrypted volumes are not supported here", dev), NULL;
@@ -437,7 +452,6 @@ ami_snapshot_files_unreferenced(GPtrArray *remaining, GPtrArray *deleting)
     for (guint i = 0; remaining && i < remaining->len; i++)
         add_needed(needed, remaining->pdata[i]);
     for (guint i = 0; i < deleting->len; i++) {
-        g_autoptr(GHashTable) one = g_hash_table_new(g_str_hash, g_str_equal);
         json_t *rec = deleting->pdata[i];
         const char *own = json_string_value(json_object_get(rec, "SnapshotId"));
         size_t j;

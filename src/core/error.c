@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <gio/gio.h>
@@ -50,13 +51,39 @@ ami_error_set_errno(GError **error, int errsv, const char *what)
     return FALSE;
 }
 
+/* Control characters a message quotes from input, escaped: an error stays one line
+ * (and cannot move a terminal's cursor), whatever the user or a file gave. */
+static char *
+one_line(const char *msg)
+{
+    GString *out = g_string_sized_new(strlen(msg));
+
+    for (const char *p = msg; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c == '\n')
+            g_string_append(out, "\\n");
+        else if (c == '\t')
+            g_string_append(out, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(out, "\\x%02x", c);
+        else
+            g_string_append_c(out, (char)c);
+    }
+    return g_string_free(out, FALSE);
+}
+
 gboolean
 ami_error_invalid(GError **error, const char *fmt, ...)
 {
     va_list ap;
+    g_autofree char *msg = NULL;
+    g_autofree char *clean = NULL;
 
     va_start(ap, fmt);
-    g_propagate_error(error, g_error_new_valist(AMI_ERROR, AMI_ERROR_INVALID, fmt, ap));
+    msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    clean = one_line(msg);
+    g_set_error_literal(error, AMI_ERROR, AMI_ERROR_INVALID, clean);
     return FALSE;
 }

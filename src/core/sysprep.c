@@ -158,8 +158,10 @@ op_bit(const char *name, guint64 *ret_bit, GError **error)
             return TRUE;
         }
     }
-    return ami_error_invalid(error, "Unknown sysprep operation '%s' (--sysprep=list lists them)",
-                             name);
+    g_autofree char *shown = g_strescape(name, NULL); /* one line, whatever was typed */
+
+    return ami_error_invalid(error, "Unknown sysprep operation '%.64s' (--sysprep=list lists them)",
+                             shown);
 }
 
 gboolean
@@ -174,7 +176,7 @@ ami_sysprep_parse_ops(const char *ops, guint64 *ret_selected, GError **error)
         return TRUE;
     }
     if (!*ops) /* g_strsplit() would give no item at all */
-        return ami_error_invalid(error, "Sysprep operation list '%s' has an empty item", ops);
+        return ami_error_invalid(error, "Sysprep operation list '' has an empty item");
     items = g_strsplit(ops, ",", -1);
     for (gsize i = 0; items[i]; i++) {
         if (items[i][0] != '-')
@@ -186,9 +188,12 @@ ami_sysprep_parse_ops(const char *ops, guint64 *ret_selected, GError **error)
         const char *name = items[i][0] == '-' ? items[i] + 1 : items[i];
         guint64 bit = 0;
 
-        if (!*name)
-            return ami_error_invalid(error, "Sysprep operation list '%s' has an empty item",
-                                     ops);
+        if (!*name) {
+            g_autofree char *shown = g_strescape(ops, NULL);
+
+            return ami_error_invalid(error, "Sysprep operation list '%.80s' has an empty item",
+                                     shown);
+        }
         if (strcmp(name, "defaults") == 0 && name == items[i]) {
             mask |= default_ops();
             continue;
