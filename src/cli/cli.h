@@ -172,6 +172,13 @@ typedef enum { CLI_TERMINATE, CLI_STOP, CLI_START } CliInstanceAction;
 gboolean cli_instances_change(Cli *cli, CliInstanceAction action, int argc, char **argv,
                               GError **error);
 
+/**
+ * cli_instances_named() - the instance records of the command's region (owners that died
+ * reaped first), once every id in @ids is known to name one of them (EC2's not-found
+ * otherwise, exit 2).  No store yet: an empty list.  The caller owns the list.
+ */
+GPtrArray *cli_instances_named(const Cli *cli, char **ids, GError **error);
+
 /** cli_instance_terminate() - terminate one instance through its owner and wait. */
 gboolean cli_instance_terminate(AmiStore *store, const char *instance_id, GError **error);
 

@@ -21,7 +21,6 @@ cmd_describe_instance_status(Cli *cli, int argc, char **argv, GError **error)
         {"filters", ARG_LIST, &filter_args, "Name=N,Values=V", "filter (instance-state-name, instance-status.status, system-status.status, …reachability, availability-zone)"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
-    g_autoptr(AmiStore) store = NULL;
     g_autoptr(GPtrArray) all = NULL;
     g_autoptr(AmiFilters) filters = NULL;
     g_autoptr(json_t) statuses = json_array();
@@ -37,23 +36,9 @@ cmd_describe_instance_status(Cli *cli, int argc, char **argv, GError **error)
     }
     if (!(filters = cli_filters(AMI_FILTER_INSTANCE_STATUS, filter_args, error)))
         goto out;
-    store = cli_open_store(cli, FALSE, error);
-    if (store && (!ami_instances_reap_stale(store, error) || !(all = ami_instances_list(store, error))))
+    if (!(all = cli_instances_named(cli, ids, error)))
         goto out;
-    if (!store && error && *error)
-        goto out;
-    if (all)
-        ami_store_in_region(store, all);
-    for (char **id = ids; id && *id; id++) {
-        g_autoptr(json_t) r = store ? ami_instance_find(store, *id, error) : NULL;
-
-        if (!r) {
-            if (!store)
-                g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND, "Instance '%.80s' does not exist", *id);
-            goto out;
-        }
-    }
-    for (guint i = 0; all && i < all->len; i++) {
+    for (guint i = 0; i < all->len; i++) {
         json_t *r = all->pdata[i];
         const char *id = json_string_value(json_object_get(r, "InstanceId"));
         g_autoptr(json_t) st = NULL;

@@ -198,3 +198,32 @@ out:
     cli_args_free(specs);
     return ok;
 }
+
+GPtrArray *
+cli_instances_named(const Cli *cli, char **ids, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(AmiStore) store = cli_open_store(cli, FALSE, &local);
+    g_autoptr(GPtrArray) all = NULL;
+
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
+    }
+    if (store && (!ami_instances_reap_stale(store, error) || !(all = ami_instances_list(store, error))))
+        return NULL;
+    if (all)
+        ami_store_in_region(store, all);
+    else
+        all = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    for (char **id = ids; id && *id; id++) {
+        g_autoptr(json_t) r = store ? ami_instance_find(store, *id, error) : NULL;
+
+        if (!r) {
+            if (!store)
+                g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND, "Instance '%.80s' does not exist", *id);
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&all);
+}
