@@ -1,15 +1,38 @@
 #!/usr/bin/python3
-# Does a JSON document (stdin) fit a shape of botocore's EC2 model (the one Debian's
-# awscli uses)?  Usage: shape-oracle.py SHAPE [< doc.json].  Every member must be one the
-# model has, of the model's type (structure, list, string, boolean, integer, timestamp
-# as EC2's ISO-8601 text), enum values among the model's; members named AmiRun are
-# ami-run's own and skipped.  Prints one line per misfit and exits 1, or exits 0.
+# Does a JSON reply (stdin) fit a shape of botocore's EC2 model (the copy Debian's AWS CLI
+# runs)?  Every member, recursively, must be one the model has, of the model's type,
+# enum values among the model's.  Usage: shape-oracle.py SHAPE [--allow-amirun]
+# (e.g. DescribeImagesResult, DescribeInstanceStatusResult); --allow-amirun skips members
+# named AmiRun (ami-run's own, where a reply keeps them on purpose).  Prints one line per
+# misfit and exits 1, or exits 0 in silence.
 import json
 import sys
 
+from awscli.botocore.loaders import Loader  # noqa: F401  (the same package the CLI uses)
+
 MODEL = "/usr/lib/python3/dist-packages/awscli/botocore/data/ec2/2016-11-15/service-2.json"
+# Members EC2 added to these shapes after awscli 2.9.19's copy of the model (botocore
+# 1.43.x has them); ami-run prints them as current EC2 does (src/core/ec2-shape.c).
+NEWER = {
+    "Image": {"SourceInstanceId": "String", "DeregistrationProtection": "String",
+              "LastLaunchedTime": "String", "ImageAllowed": "Boolean",
+              "SourceImageId": "String", "SourceImageRegion": "String",
+              "FreeTierEligible": "Boolean"},
+    "Snapshot": {"SseType": "SSEType", "AvailabilityZone": "String",
+                 "TransferType": "TransferType", "CompletionDurationMinutes": "Integer",
+                 "CompletionTime": "MillisecondDateTime", "FullSnapshotSizeInBytes": "Long"},
+    "EbsBlockDevice": {"AvailabilityZone": "String", "VolumeInitializationRate": "Integer",
+                       "AvailabilityZoneId": "String", "EbsCardIndex": "Integer"},
+}
+EXTRA_SHAPES = {"SSEType": {"type": "string"}, "TransferType": {"type": "string"}}
+
 shapes = json.load(open(MODEL))["shapes"]
+shapes.update({k: v for k, v in EXTRA_SHAPES.items() if k not in shapes})
 errors = []
+ALLOW_AMIRUN = False
+
+SCALARS = {"string": str, "boolean": bool, "integer": int, "long": int, "timestamp": str,
+           "double": (int, float), "float": (int, float)}
 
 
 def check(value, shape_name, path):
@@ -17,37 +40,34 @@ def check(value, shape_name, path):
     kind = shape["type"]
     if kind == "structure":
         if not isinstance(value, dict):
-            errors.append("%s: expected a structure (%s)" % (path, shape_name))
+            errors.append("%s: not a structure (%s)" % (path, shape_name))
             return
+        members = {k: m["shape"] for k, m in shape["members"].items()}
+        members.update(NEWER.get(shape_name, {}))
         for key, v in value.items():
-            if key == "AmiRun":
+            if key == "AmiRun" and ALLOW_AMIRUN:
                 continue
-            if key not in shape["members"]:
-                errors.append("%s.%s: %s has no such member" % (path, key, shape_name))
-                continue
-            check(v, shape["members"][key]["shape"], path + "." + key)
+            if key not in members:
+                errors.append("%s.%s: not a member of %s" % (path, key, shape_name))
+            else:
+                check(v, members[key], "%s.%s" % (path, key))
     elif kind == "list":
         if not isinstance(value, list):
-            errors.append("%s: expected a list (%s)" % (path, shape_name))
+            errors.append("%s: not a list (%s)" % (path, shape_name))
             return
         for i, v in enumerate(value):
             check(v, shape["member"]["shape"], "%s[%d]" % (path, i))
-    elif kind in ("string", "timestamp"):
-        if not isinstance(value, str):
-            errors.append("%s: expected a string (%s)" % (path, shape_name))
+    else:
+        want = SCALARS[kind]
+        if isinstance(value, bool) and kind != "boolean":
+            errors.append("%s: a boolean where %s (%s) belongs" % (path, kind, shape_name))
+        elif not isinstance(value, want):
+            errors.append("%s: %r is not a %s (%s)" % (path, value, kind, shape_name))
         elif "enum" in shape and value not in shape["enum"]:
-            errors.append("%s: '%s' is not one of %s" % (path, value, shape["enum"]))
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            errors.append("%s: expected a boolean (%s)" % (path, shape_name))
-    elif kind in ("integer", "long"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            errors.append("%s: expected an integer (%s)" % (path, shape_name))
-    elif kind in ("double", "float"):
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            errors.append("%s: expected a number (%s)" % (path, shape_name))
+            errors.append("%s: %r is not one of %s" % (path, value, shape["enum"]))
 
 
+ALLOW_AMIRUN = "--allow-amirun" in sys.argv[2:]
 check(json.load(sys.stdin), sys.argv[1], sys.argv[1])
 for e in errors:
     print(e)

@@ -22,7 +22,7 @@ refused() { # RC ARGS...: exit RC, one line, the store byte-identical
 }
 shape() { # SHAPE JSON
     local misfit
-    misfit=$(/usr/bin/python3 "$oracle" "$1" <<<"$2") || fail "not botocore's $1: $misfit"
+    misfit=$(/usr/bin/python3 "$oracle" "$1" --allow-amirun <<<"$2") || fail "not botocore's $1: $misfit"
 }
 # plant ID STATE CODE: an instance record as a launch leaves it, with no owner.
 plant() {

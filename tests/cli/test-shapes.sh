@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # describe-images and describe-snapshots print exactly EC2's Image and Snapshot shapes:
-# every member, recursively, checked against botocore's model by tests/cli/describe-shape-oracle.py
+# every member, recursively, checked against botocore's model by tests/cli/shape-oracle.py
 # (the AWS CLI's own copy of the model); ami-run's AmiRun and members a --from-json file
 # brought show only with --debug; images registered without an OwnerId are this
 # account's (--owners self), docs/images.md.
@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 need /usr/bin/python3
 /usr/bin/python3 -c 'import awscli.botocore' 2>/dev/null ||
     skip "the AWS CLI's botocore is missing (Debian package awscli; scripts/install-deps)"
-oracle=$(dirname "$0")/describe-shape-oracle.py
+oracle=$(dirname "$0")/shape-oracle.py
 make_disk "$WORK/root.raw" 1G root
 
 run 0 import-image --disk-image "$WORK/root.raw" --name shapes-import
@@ -36,23 +36,23 @@ copy=$(jq -r .ImageId <<<"$OUT")
 for region in us-east-1 eu-west-1; do
     run 0 --region "$region" describe-images
     [ "$(jq '.Images | length' <<<"$OUT")" -ge 1 ] || fail "$region: no images: $OUT"
-    /usr/bin/python3 "$oracle" Images <<<"$OUT" || fail "$region: describe-images is not EC2's Image shape"
+    /usr/bin/python3 "$oracle" DescribeImagesResult <<<"$OUT" || fail "$region: describe-images is not EC2's Image shape"
     run 0 --region "$region" describe-snapshots
     [ "$(jq '.Snapshots | length' <<<"$OUT")" -ge 1 ] || fail "$region: no snapshots: $OUT"
-    /usr/bin/python3 "$oracle" Snapshots <<<"$OUT" || fail "$region: describe-snapshots is not EC2's Snapshot shape"
+    /usr/bin/python3 "$oracle" DescribeSnapshotsResult <<<"$OUT" || fail "$region: describe-snapshots is not EC2's Snapshot shape"
 done
 ok "describe-images and describe-snapshots (imported, flags, saved, public, copied) print only EC2's members"
 
 # The oracle can fail: --debug output has AmiRun, and the saved image's strays.
 run 0 --debug describe-images
-! /usr/bin/python3 "$oracle" Images <<<"$OUT" >"$WORK/stray" || fail "the oracle accepted AmiRun"
+! /usr/bin/python3 "$oracle" DescribeImagesResult <<<"$OUT" >"$WORK/stray" || fail "the oracle accepted AmiRun"
 grep -q 'AmiRun: not a member of Image' "$WORK/stray" || fail "AmiRun not reported: $(cat "$WORK/stray")"
 grep -q 'SomeFutureMember: not a member of Image' "$WORK/stray" || fail "stray not reported"
 grep -q 'Ebs.FutureEbsMember: not a member of EbsBlockDevice' "$WORK/stray" || fail "nested stray not reported"
 [ "$(jq -r '.Images[] | select(.ImageId == "ami-0123456789abcdef0") | .SomeFutureMember.KeepMe' <<<"$OUT")" = true ] ||
     fail "--debug does not show the saved member"
 run 0 --debug describe-snapshots
-! /usr/bin/python3 "$oracle" Snapshots <<<"$OUT" >/dev/null || fail "the oracle accepted a snapshot's AmiRun"
+! /usr/bin/python3 "$oracle" DescribeSnapshotsResult <<<"$OUT" >/dev/null || fail "the oracle accepted a snapshot's AmiRun"
 [ "$(jq -r '.Snapshots[0].AmiRun.Format' <<<"$OUT")" = qcow2 ] || fail "--debug lacks AmiRun: $OUT"
 ok "--debug shows AmiRun and the saved strays, which the oracle refuses"
 
