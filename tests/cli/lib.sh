@@ -53,6 +53,16 @@ run() {
 }
 
 # The error of the last run must be exactly one line, naming the verb.
+# refused RC ARGS...: ami-run exits RC with a one-line error and the store is byte-identical.
+refused() {
+    local want=$1 before
+    shift
+    before=$(store_digest)
+    run "$want" "$@"
+    one_line_error
+    [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
+}
+
 one_line_error() {
     [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "error is not one line: $ERR"
     case "$ERR" in ami-run:*) ;; *) fail "error does not start with 'ami-run:': $ERR" ;; esac

@@ -11,14 +11,6 @@ ami=$(jq -r .ImageId <<<"$OUT")
 run 0 import-image --disk-image "$WORK/root.raw" --name other
 other=$(jq -r .ImageId <<<"$OUT")
 
-refused() { # RC ARGS...
-    local want=$1 before
-    shift
-    before=$(store_digest)
-    run "$want" "$@"
-    one_line_error
-    [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
-}
 attr() { # ATTRIBUTE: the reply, compact
     run 0 describe-image-attribute --image-id "$ami" --attribute "$1"
     jq -c . <<<"$OUT"

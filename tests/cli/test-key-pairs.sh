@@ -13,15 +13,6 @@ skeleton_keys() {
     AWS_DEFAULT_REGION=us-east-1 aws ec2 "$@" --generate-cli-skeleton output | jq -c "$SKEL_PATH | keys"
 }
 
-# refused RC ARGS...: exit RC, one line naming the verb, the store byte-identical.
-refused() {
-    local want=$1 before
-    shift
-    before=$(store_digest)
-    run "$want" "$@"
-    one_line_error
-    [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
-}
 
 # --- create-key-pair rsa --------------------------------------------------------------
 run 0 create-key-pair --key-name rsa-key

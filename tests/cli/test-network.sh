@@ -88,22 +88,18 @@ run 0 run "$ami" --dry-run --metadata-options '{"HttpEndpoint":"disabled","HttpP
     fail "--metadata-options JSON: $OUT"
 ok "--metadata-options: shorthand and JSON, EC2's MetadataOptions shape"
 
-refused() {
-    run 2 "$@"
-    one_line_error
-}
-refused run "$ami" --dry-run --network bridge
+refused 2 run "$ami" --dry-run --network bridge
 contains "$ERR" "--network must be nat, isolated or none"
-refused run "$ami" --dry-run --metadata-source seed
+refused 2 run "$ami" --dry-run --metadata-source seed
 contains "$ERR" "--metadata-source must be both, imds or nocloud"
-refused run "$ami" --dry-run --metadata-options HttpTokens=maybe
+refused 2 run "$ami" --dry-run --metadata-options HttpTokens=maybe
 contains "$ERR" "HttpTokens must be optional or required"
-refused run "$ami" --dry-run --metadata-options HttpPutResponseHopLimit=0
+refused 2 run "$ami" --dry-run --metadata-options HttpPutResponseHopLimit=0
 contains "$ERR" "HttpPutResponseHopLimit must be a whole number from 1 to 64"
-refused run "$ami" --dry-run --metadata-options HttpEndpoint=on
-refused run "$ami" --dry-run --metadata-options Bogus=1
+refused 2 run "$ami" --dry-run --metadata-options HttpEndpoint=on
+refused 2 run "$ami" --dry-run --metadata-options Bogus=1
 contains "$ERR" "unknown option 'Bogus'"
-refused run "$ami" --dry-run --metadata-options 'HttpTokens=[a'
+refused 2 run "$ami" --dry-run --metadata-options 'HttpTokens=[a'
 for p in 80 0:22 80:70000 a:b 1:2:3; do
     refused run "$ami" --dry-run --publish "$p"
     contains "$ERR" "--publish '$p' must be HOSTPORT:GUESTPORT"
@@ -112,8 +108,8 @@ for r in 'US East' us-east east-1 '' us--east-1; do
     refused --region "$r" run "$ami" --dry-run
 done
 AWS_REGION='bad region' refused run "$ami" --dry-run
-refused run "$ami" --dry-run --metadata-source imds --network none
-refused run "$ami" --dry-run --metadata-source imds --connect qemu:///x
-refused run "$ami" --dry-run --network isolated --connect qemu:///x
-refused run "$ami" --dry-run --ssh-port 2222 --network none
+refused 2 run "$ami" --dry-run --metadata-source imds --network none
+refused 2 run "$ami" --dry-run --metadata-source imds --connect qemu:///x
+refused 2 run "$ami" --dry-run --network isolated --connect qemu:///x
+refused 2 run "$ami" --dry-run --ssh-port 2222 --network none
 ok "bad --network, --metadata-source, --metadata-options, --publish, --region: one line, exit 2"

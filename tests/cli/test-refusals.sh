@@ -24,15 +24,6 @@ plant_stale_instance() {
         >"$STORE/instances/$1/instance.json"
 }
 
-# refused RC ARGS...: exit RC, one line naming the verb, the store byte-identical.
-refused() {
-    local want=$1 before
-    shift
-    before=$(store_digest)
-    run "$want" "$@"
-    one_line_error
-    [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
-}
 
 # --- run --block-device-mappings: VirtualName is ephemeral0 … ephemeral25 (Windows AMIs) ---
 # A name that is not ephemeralN used to be planned and then read past its end.

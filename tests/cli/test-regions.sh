@@ -6,14 +6,6 @@ source "$(dirname "$0")/lib.sh"
 unset AWS_REGION AWS_DEFAULT_REGION
 make_disk "$WORK/root.raw" 1G root
 
-refused() { # RC ARGS...: exit RC, one line, the store byte-identical
-    local want=$1 before
-    shift
-    before=$(store_digest)
-    run "$want" "$@"
-    one_line_error
-    [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
-}
 count() { jq "$1 | length" <<<"$OUT"; }
 
 # --- every record made carries its region; none means us-east-1 ---------------------

@@ -12,14 +12,6 @@ make_disk "$WORK/root.raw" 1G root
 run 0 import-image --disk-image "$WORK/root.raw" --name instances --architecture x86_64
 ami=$(jq -r .ImageId <<<"$OUT")
 
-refused() { # RC ARGS...: exit RC, one line, the store byte-identical
-    local want=$1 before
-    shift
-    before=$(store_digest)
-    run "$want" "$@"
-    one_line_error
-    [ "$(store_digest)" = "$before" ] || fail "the store changed: $*"
-}
 shape() { # SHAPE JSON
     local misfit
     misfit=$(/usr/bin/python3 "$oracle" "$1" --allow-amirun <<<"$2") || fail "not botocore's $1: $misfit"
