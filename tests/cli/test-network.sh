@@ -101,11 +101,11 @@ refused 2 run "$ami" --dry-run --metadata-options Bogus=1
 contains "$ERR" "unknown option 'Bogus'"
 refused 2 run "$ami" --dry-run --metadata-options 'HttpTokens=[a'
 for p in 80 0:22 80:70000 a:b 1:2:3; do
-    refused run "$ami" --dry-run --publish "$p"
+    refused 2 run "$ami" --dry-run --publish "$p"
     contains "$ERR" "--publish '$p' must be HOSTPORT:GUESTPORT"
 done
 for r in 'US East' us-east east-1 '' us--east-1; do
-    refused --region "$r" run "$ami" --dry-run
+    refused 2 --region "$r" run "$ami" --dry-run
 done
 AWS_REGION='bad region' refused run "$ami" --dry-run
 refused 2 run "$ami" --dry-run --metadata-source imds --network none
