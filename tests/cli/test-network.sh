@@ -107,7 +107,7 @@ done
 for r in 'US East' us-east east-1 '' us--east-1; do
     refused 2 --region "$r" run "$ami" --dry-run
 done
-AWS_REGION='bad region' refused run "$ami" --dry-run
+AWS_REGION='bad region' refused 2 run "$ami" --dry-run
 refused 2 run "$ami" --dry-run --metadata-source imds --network none
 refused 2 run "$ami" --dry-run --metadata-source imds --connect qemu:///x
 refused 2 run "$ami" --dry-run --network isolated --connect qemu:///x
