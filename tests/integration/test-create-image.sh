@@ -46,7 +46,7 @@ wait_console() {
 }
 # marker N ID: the marker the Nth boot of instance ID wrote.
 marker() { console_of "$2" | sed -n 's/.*ami-run-tiny: wrote \(marker-[0-9a-f-]*\).*/\1/p' | sed -n "$1p"; }
-image_of() { "$AMI_RUN" describe-images --image-ids "$1" | jq '.Images[0]'; }
+image_of() { "$AMI_RUN" describe-images --debug --image-ids "$1" | jq '.Images[0]'; }
 
 bdm='[{"DeviceName":"/dev/sdf","Ebs":{"VolumeSize":1}}]'
 # The supervisors (also those create-image starts again) force a power-off after 3 s.

@@ -114,7 +114,7 @@ if command -v strace >/dev/null; then
     ls "$STORE"/tmp/work-*/journal.json >/dev/null 2>&1 || fail "no committed journal left"
     run 0 describe-images --image-ids ami-0feedfacefeedface
     [ "$(jq -r '.Images[0].Name' <<<"$OUT")" = journal-test ] || fail "image not recovered: $OUT"
-    run 0 describe-snapshots --snapshot-ids snap-0feedfacefeedface
+    run 0 describe-snapshots --debug --snapshot-ids snap-0feedfacefeedface
     [ "$(jq -r '.Snapshots[0].AmiRun.Sha256' <<<"$OUT")" = \
         "$(sha256sum "$STORE/snapshots/snap-0feedfacefeedface" | cut -d' ' -f1)" ] ||
         fail "recovered snapshot does not match its record: $OUT"
