@@ -476,8 +476,17 @@ ami_ssh_key_to_openssh(const AmiSshKey *key, const char *comment)
     const guint8 *blob = g_bytes_get_data(key->blob, &len);
     g_autofree char *b64 = g_base64_encode(blob, len);
 
-    if (comment && *comment)
-        return g_strdup_printf("%s %s %s", key_ssh_names[key->type], b64, comment);
+    if (comment && *comment) {
+        /* One line: a comment with CR/LF or other controls (an RFC 4716 header may carry
+         * them) would split the authorized_keys line (fuzz-sshkey). */
+        g_autofree char *clean = g_strdup(comment);
+
+        for (char *p = clean; *p; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = ' ';
+        }
+        return g_strdup_printf("%s %s %s", key_ssh_names[key->type], b64, g_strstrip(clean));
+    }
     return g_strdup_printf("%s %s", key_ssh_names[key->type], b64);
 }
 
