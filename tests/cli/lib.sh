@@ -46,9 +46,17 @@ run() {
     OUT=$(cat "$WORK/out")
     ERR=$(cat "$WORK/err")
     if [ "$rc" != "$want" ]; then
-        echo "--- stdout" >&2; echo "$OUT" >&2
+        # The verdict and the error first: CI shows the head of a failed test's output,
+        # and a console would push them out of it.
+        echo "FAIL: ami-run $* exited $rc, expected $want" >&2
         echo "--- stderr" >&2; echo "$ERR" >&2
-        fail "ami-run $* exited $rc, expected $want"
+        if [ "$(wc -l <"$WORK/out")" -gt 120 ]; then
+            echo "--- stdout (its last 120 of $(wc -l <"$WORK/out") lines)" >&2
+            tail -n 120 "$WORK/out" >&2
+        else
+            echo "--- stdout" >&2; echo "$OUT" >&2
+        fi
+        exit 1
     fi
 }
 

@@ -64,8 +64,8 @@ say "host-loopback via router 172.31.0.1:18080: [$(http 172.31.0.1 18080 / | hea
 say "imds:443: [$(http 169.254.169.254 443 / | head -1)]"
 say "alias 172.31.15.254:80: [$(http 172.31.15.254 80 / | head -1)]"
 say "at $(up)"
-say "dns .253: $(nslookup example.com 169.254.169.253 2>&1 | tr '\n' ' ' | cut -c1-160)"
-say "dns .2: $(nslookup example.com 172.31.0.2 2>&1 | tr '\n' ' ' | cut -c1-160)"
+say "dns .253: $(timeout 20 nslookup example.com 169.254.169.253 2>&1 | tr '\n' ' ' | cut -c1-160)"
+say "dns .2: $(timeout 20 nslookup example.com 172.31.0.2 2>&1 | tr '\n' ' ' | cut -c1-160)"
 say "done at $(up)"
 if [ -n "$LISTEN" ]; then
     (while :; do echo "SSH-2.0-ami-run-from-guest" | nc -l -p 22; done) &
