@@ -111,6 +111,9 @@ gboolean ami_launch_reboot(AmiLaunch *launch, GError **error);
 /** ami_launch_set_verdict() - record the console verdict (the record keeps a copy). */
 void ami_launch_set_verdict(AmiLaunch *launch, json_t *verdict);
 
+/** ami_launch_set_amirun() - record AmiRun.@member = @value (a copy), e.g. Components. */
+void ami_launch_set_amirun(AmiLaunch *launch, const char *member, json_t *value);
+
 /**
  * ami_launch_stop() - power off now (after a shutdown request, if any), release libvirt
  * and the reaper, keep disks, seed and NVRAM: the record becomes stopped.  Frees @launch.

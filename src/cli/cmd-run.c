@@ -24,6 +24,7 @@
 #include "ami-run/plan.h"
 #include "ami-run/qemu-user.h"
 #include "ami-run/seed.h"
+#include "ami-run/toe.h"
 #include "ami-run/verdict.h"
 #include "cli.h"
 #include "keypair-common.h"
@@ -35,6 +36,8 @@ typedef struct {
     char *network, *metadata_source, *metadata_options;
     char **ssh_keys, **success, **failure, **publish;
     int secure_boot, keep, detach, dry_run, strict;
+    /* AWSTOE component documents (docs/components.md) */
+    char **components, *phases;
 } RunOpts;
 
 typedef struct {
@@ -54,6 +57,7 @@ typedef struct {
     json_t *amirun_fields;   /* AmiRun members: Region, PublicKeys, Network */
     const char *qemu_user; /* as root: QEMU's user (borrowed), else NULL */
     gboolean quiet;        /* run-instances: no notices, the caller prints the reservation */
+    AmiToeRun *toe;        /* --component: the documents, compiled; NULL without */
 } RunCtx;
 
 static void
@@ -71,6 +75,7 @@ run_ctx_clear(RunCtx *c)
     if (c->user_data)
         g_bytes_unref(c->user_data);
     json_decref(c->amirun_fields);
+    ami_toe_run_free(c->toe);
 }
 
 static gboolean
@@ -435,6 +440,50 @@ verdict_options_json(const RunOpts *o, const AmiVerdictOptions *vo, const char *
                      "RootDeviceHint", root_hint, "Timeout", (json_int_t)timeout);
 }
 
+static const char *const toe_success[] = {AMI_TOE_END_RE, NULL};
+
+/*
+ * --component: every document validated and compiled before anything boots (exit 2,
+ * FILE:LINE:COL).  The documents become the user data, and the runner's final frame the
+ * success condition, so the options that set either are refused.
+ */
+static gboolean
+resolve_components(const RunOpts *o, RunCtx *c, GError **error)
+{
+    g_auto(GStrv) phases = NULL;
+
+    if (!o->components) {
+        if (o->phases)
+            return ami_error_invalid(error, "--phases needs --component");
+        return TRUE;
+    }
+    if (o->user_data || o->user_data_base64)
+        return ami_error_invalid(error, "--component runs the documents as the user data: not with --user-data");
+    if (o->success || o->until)
+        return ami_error_invalid(error, "--component: the documents' end is the success condition: not with --success or --until");
+    if (o->detach > 0 || o->keep > 0)
+        return ami_error_invalid(error, "--component needs the foreground run: not with --detach or --keep");
+    if (o->phases) {
+        phases = g_strsplit(o->phases, ",", -1);
+        for (char **p = phases; *p; p++) {
+            if (!**p)
+                return ami_error_invalid(error, "--phases '%s': an empty phase name", o->phases);
+        }
+    }
+    c->toe = ami_toe_run_new((const char *const *)phases);
+    for (char **f = o->components; *f; f++) {
+        g_autofree char *text = NULL;
+        gsize len = 0;
+        g_autoptr(GError) local = NULL;
+
+        if (!g_file_get_contents(*f, &text, &len, &local))
+            return ami_error_invalid(error, "--component '%s': %s", *f, local->message);
+        if (!ami_toe_run_add_document(c->toe, *f, text, len, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
 {
@@ -497,6 +546,8 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     }
     if ((o->user_data || o->user_data_base64) && !(user_data = read_user_data(o, error)))
         return FALSE;
+    if (!resolve_components(o, c, error))
+        return FALSE;
     if (!load_image(cli, c, o->image_id, o->dry_run > 0, error) || !resolve_key(o, c, error))
         return FALSE;
 
@@ -536,6 +587,8 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     for (guint i = 0; !c->quiet && c->plan->notices && i < c->plan->notices->len; i++)
         cli_notice(cli, "%s", (const char *)c->plan->notices->pdata[i]);
 
+    if (c->toe && !(user_data = ami_toe_user_data(c->toe, instance_id, error)))
+        return FALSE;
     {
         AmiSeedSpec ss = {.instance_id = instance_id, .hostname = o->hostname,
                           .ssh_keys = (const char *const *)c->ssh_keys, .mac = mac,
@@ -545,6 +598,8 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     }
     vo.user_data = user_data != NULL;
     vo.success = (const char *const *)o->success;
+    if (c->toe) /* the runner's final frame: the steps have all reported */
+        vo.success = toe_success;
     vo.failure = (const char *const *)o->failure;
     vo.strict = o->strict > 0;
     root_hint = ami_plan_root_device_hint(c->plan);
@@ -799,6 +854,62 @@ execute_supervised(const Cli *cli, RunCtx *c, AmiLaunch *launch, gboolean detach
     return outcome_error(c, outcome, error);
 }
 
+/*
+ * --component: the runner's frames from the console log → AmiRun.Components, one line per
+ * document on stderr; a Failed document makes the verdict component-failed, naming the
+ * step.  Returns that step's description (caller owns), or NULL.
+ */
+static char *
+record_components(const Cli *cli, RunCtx *c, AmiLaunch *launch, json_t *verdict)
+{
+    g_autofree char *console = NULL;
+    gsize len = 0;
+    gboolean finished = FALSE;
+    char *failure = NULL;
+    g_autoptr(json_t) components = NULL;
+    size_t i;
+    json_t *doc;
+
+    g_file_get_contents(c->plan->console_path, &console, &len, NULL);
+    components = ami_toe_results(c->toe, c->plan->instance_id, console ? console : "", len,
+                                 &finished, &failure);
+    ami_launch_set_amirun(launch, "Components", components);
+    json_array_foreach(components, i, doc) {
+        json_t *ph, *st;
+        size_t j, k;
+        guint counts[4] = {0};
+        static const char *const names[] = {"Success", "Failed", "Ignored", "Skipped"};
+
+        json_array_foreach(json_object_get(doc, "Phases"), j, ph) {
+            json_array_foreach(json_object_get(ph, "Steps"), k, st) {
+                const char *s = json_string_value(json_object_get(st, "Status"));
+
+                for (guint n = 0; n < 4; n++)
+                    counts[n] += g_strcmp0(s, names[n]) == 0;
+                if (g_strcmp0(s, "Failed") == 0 || g_strcmp0(s, "Ignored") == 0)
+                    fprintf(stderr, "ami-run: %s: %s: component '%s' %s/%s: %s: %s\n", cli->verb,
+                            c->plan->instance_id, json_string_value(json_object_get(doc, "Name")),
+                            json_string_value(json_object_get(ph, "Name")),
+                            json_string_value(json_object_get(st, "Name")), s,
+                            json_string_value(json_object_get(st, "FailureMessage")));
+            }
+        }
+        fprintf(stderr, "ami-run: %s: %s: component '%s': %s (%u succeeded, %u failed, %u ignored, "
+                "%u skipped)\n", cli->verb, c->plan->instance_id,
+                json_string_value(json_object_get(doc, "Name")),
+                json_string_value(json_object_get(doc, "Status")), counts[0], counts[1], counts[2],
+                counts[3]);
+    }
+    if (failure && json_is_object(verdict) &&
+        g_strcmp0(json_string_value(json_object_get(verdict, "Outcome")), "success") == 0) {
+        json_object_set_new(verdict, "Outcome", json_string("failure"));
+        json_object_set_new(verdict, "Class", json_string("component-failed"));
+        json_object_set_new(verdict, "Detail", json_string(failure));
+    }
+    (void)finished;
+    return failure;
+}
+
 static gboolean
 execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
 {
@@ -809,6 +920,7 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
                           .user_data = c->user_data, .instance_fields = c->instance_fields,
                           .amirun_fields = c->amirun_fields, .qemu_user = c->qemu_user};
     g_autoptr(json_t) verdict = NULL;
+    g_autofree char *component_failure = NULL;
     AmiLaunch *launch;
     AmiOutcome outcome;
     Watch w = {.fd = -1};
@@ -852,8 +964,15 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     }
     report(cli, c, c->plan->instance_id);
     verdict = verdict_json(c);
+    if (c->toe)
+        component_failure = record_components(cli, c, launch, verdict);
     ami_launch_set_verdict(launch, verdict);
     ami_launch_terminate(launch, "run finished");
+    if (component_failure && outcome == AMI_OUTCOME_SUCCESS) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_BOOT, "%s: component-failed: %s",
+                    c->plan->instance_id, component_failure);
+        return FALSE;
+    }
     return outcome_error(c, outcome, error);
 }
 
@@ -918,6 +1037,9 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"keep", ARG_BOOL, &o.keep, NULL, "leave the instance running after the verdict"},
         {"detach", ARG_BOOL, &o.detach, NULL, "start it in the background and return (no verdict)"},
         {"dry-run", ARG_BOOL, &o.dry_run, NULL, "print the plan (--output xml: the domain XML), create nothing"},
+        /* AWSTOE component documents (docs/components.md) */
+        {"component", ARG_LIST, &o.components, "FILE", "run this AWSTOE component document in the guest (repeatable)"},
+        {"phases", ARG_STRING, &o.phases, "LIST", "the documents' phases to run, comma-separated (default validate,test)"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
     RunCtx c = {0};

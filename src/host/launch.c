@@ -559,6 +559,13 @@ ami_launch_set_verdict(AmiLaunch *l, json_t *verdict)
     save_record(l, NULL);
 }
 
+void
+ami_launch_set_amirun(AmiLaunch *l, const char *member, json_t *value)
+{
+    json_object_set(amirun(l), member, value);
+    save_record(l, NULL);
+}
+
 /*
  * QEMU's pid is known only once the start returned (~0.5 s under TCG after libvirt
  * forked it): a kill in between must not orphan QEMU, so the reaper and the record learn
