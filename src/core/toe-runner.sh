@@ -93,6 +93,7 @@ save_state() { printf 'x %s\nn %s\na %s\nr %s\n' "$X" "$1" "$2" "$REBOOTS" >"$S/
 
 reboot_now() { # N ATTEMPT
     REBOOTS=$((REBOOTS + 1))
+    echo $(($(cat "$S/reboots.$1" 2>/dev/null || echo 0) + 1)) >"$S/reboots.$1"
     save_state "$1" "$2"
     if [ -d /var/lib/cloud ]; then
         mkdir -p /var/lib/cloud/scripts/per-boot
@@ -365,7 +366,7 @@ report() { # N STATUS: the step's frame
         k=${f##*/"$1".}
         o="$o${o:+,}\"$k\":\"$(head -c 16384 "$f" | b64)\""
     done
-    frame "{\"t\":\"step\",\"n\":$1,\"s\":\"$2\",\"x\":${RC:-0},\"a\":$ATT,\"r\":$REBOOTS,\"ms\":$(($(now_ms) - T0)),\"m\":\"$(printf '%s' "$M" | b64)\",\"o\":{$o}}"
+    frame "{\"t\":\"step\",\"n\":$1,\"s\":\"$2\",\"x\":${RC:-0},\"a\":$ATT,\"r\":$(cat "$S/reboots.$1" 2>/dev/null || echo 0),\"ms\":$(($(now_ms) - T0)),\"m\":\"$(printf '%s' "$M" | b64)\",\"o\":{$o}}"
 }
 
 run_step() { # N: runs it (attempts, reboots), reports it; 1 when the run must stop
