@@ -466,7 +466,7 @@ resolve_components(const RunOpts *o, RunCtx *c, GError **error)
     if (o->phases) {
         phases = g_strsplit(o->phases, ",", -1);
         for (char **p = phases; *p; p++) {
-            if (!**p)
+            if (!*g_strstrip(*p))
                 return ami_error_invalid(error, "--phases '%s': an empty phase name", o->phases);
         }
     }
@@ -906,7 +906,9 @@ record_components(const Cli *cli, RunCtx *c, AmiLaunch *launch, json_t *verdict)
         json_object_set_new(verdict, "Class", json_string("component-failed"));
         json_object_set_new(verdict, "Detail", json_string(failure));
     }
-    (void)finished;
+    if (!finished)
+        fprintf(stderr, "ami-run: %s: %s: the component runner did not finish (no final frame on the console)\n",
+                cli->verb, c->plan->instance_id);
     return failure;
 }
 
