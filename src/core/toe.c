@@ -638,8 +638,6 @@ compile_inputs(Ctx *c, const ActionDef *a, const yaml_node_t *in, GError **error
 {
     guint n = 0, id;
 
-    if (!in)
-        return fail_at(c, NULL, error, "step '%s': %s needs inputs", c->step->name, a->name);
     if (strcmp(a->kind, "bash") == 0) {
         yaml_node_t *cmds;
         g_autoptr(GString) script = g_string_new(NULL);
@@ -796,7 +794,9 @@ compile_step(Ctx *c, const yaml_node_t *m, const char *phase, GHashTable *names,
         return FALSE;
     if ((n = get(c, m, "if")) && !compile_if(c, n, error))
         return FALSE;
-    if (!compile_inputs(c, a, get(c, m, "inputs"), error))
+    if (!(n = get(c, m, "inputs")))
+        return fail_at(c, m, error, "step '%s': %s needs inputs", s->name, a->name);
+    if (!compile_inputs(c, a, n, error))
         return FALSE;
     g_hash_table_insert(c->steps, g_strdup_printf("%s.%s", phase, s->name), s);
     return TRUE;
