@@ -310,6 +310,35 @@ test_toe_abort_skips_the_rest_and_ignore_still_succeeds(void **state G_GNUC_UNUS
     assert_string_equal(status_at(res3, 0, 0), "Failed");
 }
 
+static void
+test_toe_user_data_is_a_script_within_16k(void **state G_GNUC_UNUSED)
+{
+    g_autoptr(GString) big = g_string_new(HEAD);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AmiToeRun) r = compile(five_steps, NULL, &error);
+    g_autoptr(AmiToeRun) r2 = NULL;
+    g_autoptr(GBytes) ud = NULL, ud2 = NULL;
+    const char *text;
+
+    assert_non_null(r);
+    ud = ami_toe_user_data(r, "i-1", &error);
+    assert_non_null(ud);
+    text = g_bytes_get_data(ud, NULL);
+    assert_true(g_str_has_prefix(text, "#!/bin/sh\n"));
+    assert_non_null(strstr(text, "\nexec sh $d/runner.sh $d/program\n#R\n"));
+    assert_non_null(strstr(text, "\n#P\n"));
+    /* Random-looking step names do not compress: past 16 KB it is refused, saying why. */
+    for (guint i = 0; i < 600; i++)
+        g_string_append_printf(big, "      - name: s%u-%08x\n        action: ExecuteBash\n"
+                               "        inputs: {commands: ['echo %08x%08x']}\n", i,
+                               g_str_hash(big->str), i * 2654435761u, g_str_hash(big->str) ^ i);
+    r2 = compile(big->str, NULL, &error);
+    assert_non_null(r2);
+    ud2 = ami_toe_user_data(r2, "i-1", &error);
+    assert_null(ud2);
+    assert_non_null(strstr(error->message, "more than EC2's 16384"));
+}
+
 /* --- the runner, on this host's shells ------------------------------------------- */
 
 static char *
@@ -410,6 +439,7 @@ main(void)
         cmocka_unit_test(test_toe_phases_select_in_document_order),
         cmocka_unit_test(test_toe_frames_give_awstoe_statuses),
         cmocka_unit_test(test_toe_abort_skips_the_rest_and_ignore_still_succeeds),
+        cmocka_unit_test(test_toe_user_data_is_a_script_within_16k),
         cmocka_unit_test(test_toe_runner_follows_awstoe_rules_step_by_step),
     };
 
