@@ -42,7 +42,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmiSavedConsole, ami_saved_console_free)
 /**
  * ami_saved_console_parse() - the console text of a saved get-console-output: JSON (an
  * object with a string Output, decoded or strictly base64), a bare strict base64 blob, or
- * plain text.  Empty input, JSON without Output, or Output null are AMI_ERROR_INVALID.
+ * plain text (at least 95 % printable bytes).  Empty or binary input, JSON without
+ * Output, or Output null are AMI_ERROR_INVALID.
  * @what names the file in errors.  Returns a new AmiSavedConsole.
  */
 AmiSavedConsole *ami_saved_console_parse(const char *data, gsize len, const char *what,

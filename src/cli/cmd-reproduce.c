@@ -10,13 +10,14 @@
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
 #include "ami-run/repro.h"
+#include "ami-run/store.h"
 #include "ami-run/verdict.h"
 #include "cli.h"
 
 typedef struct {
     char *image_id, *console_output, *instance_type, *timeout, *until, *console;
     char **success, **failure;
-    int strict;
+    int strict, dry_run;
 } ReproOpts;
 
 /* What the saved output says: its verdict as run's scanner gives it, read at once. */
@@ -73,18 +74,49 @@ tell_saved(const Cli *cli, const AmiSavedConsole *saved, const AmiSignature *sig
                    unreproducible);
 }
 
+/* A wrong image is refused before anything is said or booted (exit 2, one line). */
+static gboolean
+check_image(const Cli *cli, const char *image_id, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(AmiStore) store = cli_open_store(cli, FALSE, &local);
+    g_autoptr(json_t) image = NULL;
+
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (!store) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_NOT_FOUND,
+                    "Image '%.80s' does not exist in the store (there is no store at '%s' yet)",
+                    image_id, cli->store_path);
+        return FALSE;
+    }
+    image = ami_store_find_image(store, image_id, error);
+    return image != NULL;
+}
+
+/* --dry-run: what the saved output says, nothing booted. */
 static json_t *
-result_json(const char *result, const AmiSavedConsole *saved, const AmiSignature *mine,
-            const AmiSignature *theirs, const char *unreproducible, const char *instance_id)
+saved_json(const AmiSavedConsole *saved, const AmiSignature *theirs, const char *unreproducible)
 {
     json_t *s = ami_signature_to_json(theirs);
-    json_t *l = ami_signature_to_json(mine);
 
     json_object_update_new(s, json_pack("{s:s, s:s*, s:I, s:b, s:s*}", "Form",
                                         ami_saved_form_to_string(saved->form), "InstanceId",
                                         saved->instance_id, "Bytes", (json_int_t)saved->len,
                                         "Truncated", saved->truncated, "Unreproducible",
                                         unreproducible));
+    return s;
+}
+
+static json_t *
+result_json(const char *result, const AmiSavedConsole *saved, const AmiSignature *mine,
+            const AmiSignature *theirs, const char *unreproducible, const char *instance_id)
+{
+    json_t *s = saved_json(saved, theirs, unreproducible);
+    json_t *l = ami_signature_to_json(mine);
+
     json_object_set_new(l, "InstanceId", json_string(instance_id));
     return json_pack("{s:s, s:o, s:o}", "Result", result, "Saved", s, "Local", l);
 }
@@ -120,7 +152,7 @@ compare(Cli *cli, const AmiSavedConsole *saved, const AmiSignature *theirs,
 gboolean
 cmd_reproduce(Cli *cli, int argc, char **argv, GError **error)
 {
-    ReproOpts o = {.strict = -1};
+    ReproOpts o = {.strict = -1, .dry_run = -1};
     const ArgSpec specs[] = {
         {"image-id", ARG_STRING, &o.image_id, "ami-…", "the AMI to boot (or give it as a bare argument)", TRUE},
         {"console-output", ARG_STRING, &o.console_output, "FILE", "what `aws ec2 get-console-output` printed: JSON (Output decoded or base64), base64 or text"},
@@ -131,6 +163,7 @@ cmd_reproduce(Cli *cli, int argc, char **argv, GError **error)
         {"failure", ARG_LIST, &o.failure, "REGEX", "extra failure markers"},
         {"strict", ARG_BOOL, &o.strict, NULL, "recorded errors fail (both signatures)"},
         {"console", ARG_STRING, &o.console, "stream|quiet", "show the local console live (default quiet)"},
+        {"dry-run", ARG_BOOL, &o.dry_run, NULL, "only classify the saved output (no image needed, nothing booted)"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
     g_autoptr(AmiSavedConsole) saved = NULL;
@@ -150,7 +183,7 @@ cmd_reproduce(Cli *cli, int argc, char **argv, GError **error)
         goto out;
     }
     if (!cli_require(o.console_output, "console-output", error) ||
-        !cli_require(o.image_id, "image-id", error))
+        (o.dry_run <= 0 && !cli_require(o.image_id, "image-id", error)))
         goto out;
     if (o.console && strcmp(o.console, "stream") != 0 && strcmp(o.console, "quiet") != 0) {
         ami_error_invalid(error, "--console must be stream or quiet");
@@ -160,10 +193,20 @@ cmd_reproduce(Cli *cli, int argc, char **argv, GError **error)
         !(saved_verdict = classify_saved(&o, saved, error)) ||
         !(theirs = ami_signature_from_verdict(saved_verdict, error)))
         goto out;
+    if (o.image_id && !check_image(cli, o.image_id, error))
+        goto out;
     unreproducible = ami_console_unreproducible(saved->text, saved->len);
     if (saved->truncated)
         g_clear_pointer(&theirs->stage, g_free);
     tell_saved(cli, saved, theirs, unreproducible);
+    if (o.dry_run > 0) {
+        g_autoptr(json_t) j = json_pack("{s:s, s:o}", "Result", "classified", "Saved",
+                                        saved_json(saved, theirs, unreproducible));
+
+        cli_print(cli, j);
+        ok = TRUE;
+        goto out;
+    }
     {
         CliLaunchRequest req = {.image_id = o.image_id, .instance_type = o.instance_type,
                                 .success = o.success, .failure = o.failure, .until = o.until,

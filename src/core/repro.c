@@ -71,20 +71,26 @@ ami_base64_strict_decode(const char *text, gsize len, gsize *ret_len)
  * almost never valid base64 (it has spaces); the text check rules out the rest, such as
  * a one-word "ABCD".
  */
-static char *
-decode_console_base64(const char *text, gsize len, gsize *ret_len)
+static gboolean
+looks_like_text(const char *data, gsize n)
 {
-    gsize n = 0, printable = 0;
-    g_autofree char *raw = ami_base64_strict_decode(text, len, &n);
+    gsize printable = 0;
 
-    if (!raw || n == 0)
-        return NULL;
     for (gsize i = 0; i < n; i++) {
-        guchar c = (guchar)raw[i];
+        guchar c = (guchar)data[i];
 
         printable += (c >= 0x20 && c != 0x7f) || c == '\n' || c == '\r' || c == '\t' || c == 0x1b;
     }
-    if (printable * 100 < n * 95)
+    return printable * 100 >= n * 95;
+}
+
+static char *
+decode_console_base64(const char *text, gsize len, gsize *ret_len)
+{
+    gsize n = 0;
+    g_autofree char *raw = ami_base64_strict_decode(text, len, &n);
+
+    if (!raw || n == 0 || !looks_like_text(raw, n))
         return NULL;
     *ret_len = n;
     return g_steal_pointer(&raw);
@@ -185,6 +191,10 @@ ami_saved_console_parse(const char *data, gsize len, const char *what, GError **
         s->form = AMI_SAVED_BASE64;
         s->text = decoded;
         s->len = n;
+    } else if (!looks_like_text(data, len)) {
+        ami_error_invalid(error, "'%s' is neither get-console-output's JSON, base64 nor console "
+                          "text (it is binary)", what);
+        return NULL;
     } else {
         s->form = AMI_SAVED_PLAIN;
         s->text = g_malloc(len + 1);
