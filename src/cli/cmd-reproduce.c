@@ -135,7 +135,9 @@ compare(Cli *cli, const AmiSavedConsole *saved, const AmiSignature *theirs,
         return FALSE;
     my_line = ami_signature_to_string(mine);
     same = ami_signature_match(theirs, mine);
-    timed_out = !same && strcmp(mine->outcome, "timeout") == 0;
+    /* A saved hang is compared as any other signature; a local one alone is exit 3. */
+    timed_out = !same && strcmp(mine->outcome, "timeout") == 0 &&
+                strcmp(theirs->outcome, "timeout") != 0;
     out = result_json(same ? "reproduced" : timed_out ? "timeout" : "different outcome", saved,
                       mine, theirs, unreproducible, instance_id);
     cli_print(cli, out);
@@ -144,8 +146,10 @@ compare(Cli *cli, const AmiSavedConsole *saved, const AmiSignature *theirs,
         return TRUE;
     }
     g_set_error(error, AMI_ERROR, timed_out ? AMI_ERROR_TIMEOUT : AMI_ERROR_BOOT,
-                "%s: saved %s; here %s", timed_out ? "timeout" : "different outcome", their_line,
-                my_line);
+                "%s: saved %s; here %s%s%s%s", timed_out ? "timeout" : "different outcome",
+                their_line, my_line, unreproducible ? " (the saved output names " : "",
+                unreproducible ? unreproducible : "",
+                unreproducible ? ", which QEMU cannot reproduce)" : "");
     return FALSE;
 }
 
