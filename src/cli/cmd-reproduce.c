@@ -193,11 +193,10 @@ cmd_reproduce(Cli *cli, int argc, char **argv, GError **error)
         ami_error_invalid(error, "--console must be stream or quiet");
         goto out;
     }
-    if (!(saved = read_saved(o.console_output, error)) ||
+    if ((o.image_id && !check_image(cli, o.image_id, error)) ||
+        !(saved = read_saved(o.console_output, error)) ||
         !(saved_verdict = classify_saved(&o, saved, error)) ||
         !(theirs = ami_signature_from_verdict(saved_verdict, error)))
-        goto out;
-    if (o.image_id && !check_image(cli, o.image_id, error))
         goto out;
     unreproducible = ami_console_unreproducible(saved->text, saved->len);
     if (saved->truncated)

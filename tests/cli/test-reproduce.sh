@@ -14,13 +14,20 @@ run 0 register-image --name repro --architecture x86_64 --root-device-name /dev/
     --boot-mode uefi --block-device-mappings "[{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"SnapshotId\":\"$snap\"}}]"
 ami=$(jq -r .ImageId <<<"$OUT")
 
+# classify ARGS...: `reproduce --dry-run`, never under AMI_RUN_WRAPPER: the verdict
+# scanner's regexes are PCRE2 JIT code, where memcheck reports uninitialised reads it
+# cannot follow (check-valgrind); fuzz-console-output covers this path under ASan.
+classify() {
+    AMI_RUN_WRAPPER="" run 0 reproduce --dry-run "$@"
+}
+
 # --- the saved forms ----------------------------------------------------------------
 printf 'Linux version 6.1.0-27-cloud-amd64\r\n[    1.5] EXT4-fs error (device nvme0n1p1): ext4_lookup:1855: inode #2\r\n' \
     >"$WORK/io.txt"
 jq -n --rawfile o "$WORK/io.txt" '{InstanceId: "i-0123456789abcdef0", Timestamp: "t", Output: $o}' \
     >"$WORK/io.json"
 for f in io.txt io.json; do
-    run 0 reproduce --dry-run --console-output "$WORK/$f"
+    classify --console-output "$WORK/$f"
     [ "$(jq -r .Saved.Class <<<"$OUT")" = storage-io-error ] || fail "$f: $OUT"
     [ "$(jq -r .Saved.KeyLine <<<"$OUT")" = "EXT<n>-fs error (device <blk>): ext<n>_lookup:<n>: inode #<n>" ] ||
         fail "$f key line: $OUT"
@@ -33,7 +40,7 @@ printf '[  100.000000] systemd[1]: Started Session %s of user ec2-user.\n' $(seq
 truncate -s 65000 "$WORK/xen.txt"
 printf '\nXENBUS: Timeout connecting to devices!\n' >>"$WORK/xen.txt"
 base64 "$WORK/xen.txt" >"$WORK/xen.b64"
-run 0 reproduce --dry-run --console-output "$WORK/xen.b64"
+classify --console-output "$WORK/xen.b64"
 [ "$(jq -r .Saved.Form <<<"$OUT")" = base64 ] || fail "form: $OUT"
 [ "$(jq -r .Saved.Truncated <<<"$OUT")" = true ] || fail "not truncated: $OUT"
 [ "$(jq -r .Saved.Class <<<"$OUT")" = storage-io-error ] || fail "class: $OUT"
