@@ -154,18 +154,22 @@ firmware_descriptor(json_t *record, char **ret_name)
     return NULL;
 }
 
-/* run.json: what run --from-bundle boots (the record's image, type, firmware, bus, and
- * AmiRun.RunOptions: sizes and verdict options). */
+/*
+ * run.json: what run --from-bundle boots (the record's image, type, firmware, and
+ * AmiRun.RunOptions: sizes and verdict options).  The disk bus only when the run chose
+ * it (RunOptions.DiskBus): from the type it comes from the type again, and the verdict's
+ * NVMe hint says so; a record without RunOptions gives the bus it had.
+ */
 static json_t *
 run_json(json_t *record)
 {
     json_t *amirun = json_object_get(record, "AmiRun");
+    json_t *opts = json_object_get(amirun, "RunOptions");
+    json_t *bus = opts ? json_object_get(opts, "DiskBus") : json_object_get(amirun, "DiskBus");
 
     return json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "ImageId", json_object_get(record, "ImageId"),
                      "InstanceType", json_object_get(record, "InstanceType"), "BootMode",
-                     json_object_get(record, "BootMode"), "DiskBus",
-                     json_object_get(amirun, "DiskBus"), "RunOptions",
-                     json_object_get(amirun, "RunOptions"));
+                     json_object_get(record, "BootMode"), "DiskBus", bus, "RunOptions", opts);
 }
 
 /* The instance's files, written into @dir, their names in @names. */

@@ -451,6 +451,9 @@ run_options_json(const RunOpts *o, const AmiVerdictOptions *vo, const AmiRunPlan
     json_object_set_new(j, "MemoryMiB", json_integer((json_int_t)plan->memory_mib));
     json_object_set_new(j, "Vcpus", json_integer(plan->vcpus));
     json_object_set_new(j, "SecureBoot", json_boolean(plan->secure_boot));
+    /* Only an explicit --disk-bus: from the type, the verdict's NVMe hint says so. */
+    if (o->disk_bus)
+        json_object_set_new(j, "DiskBus", json_string(o->disk_bus));
     return j;
 }
 

@@ -88,7 +88,7 @@ jq -n --arg id "$iid" --arg dir "$dir" --arg ami "$ami" --arg snap "$snap" \
                Disks: [{VolumeId: "vol-0123456789abcdef0", SnapshotId: $snap}],
                Verdict: {Outcome: "failure", Class: "kernel-panic"},
                Timing: {Start: "2026-12-02T06:10:00.123Z", Phases: [], Stages: []},
-               RunOptions: {MemoryMiB: 3072, Vcpus: 1, SecureBoot: false, Timeout: 77,
+               RunOptions: {MemoryMiB: 3072, Vcpus: 1, SecureBoot: false, Timeout: 77, DiskBus: "virtio",
                             Success: ["ami-run-tiny: ready"], Failure: [], Strict: false}}}' \
     >"$dir/instance.json"
 mkdir -p "$WORK/fw"

@@ -81,9 +81,9 @@ ok "bundle: AMI, record, snapshot digest ($snap), domain XML, console, verdict, 
 # Boot 4: the bundle boots again to the same verdict.
 boot 1 --from-bundle "$WORK/b.tar.gz"
 again=$("$AMI_RUN" describe-instances --debug --instance-ids "$IID" |
-    jq -c '.Reservations[0].Instances[0] | [.ImageId, .InstanceType, .BootMode, .AmiRun.DiskBus, .AmiRun.Verdict.Class]')
+    jq -c '.Reservations[0].Instances[0] | [.ImageId, .InstanceType, .BootMode, .AmiRun.DiskBus, .AmiRun.Verdict.Class, .AmiRun.Verdict.Detail]')
 then=$("$AMI_RUN" describe-instances --debug --instance-ids "$first" |
-    jq -c '.Reservations[0].Instances[0] | [.ImageId, .InstanceType, .BootMode, .AmiRun.DiskBus, .AmiRun.Verdict.Class]')
+    jq -c '.Reservations[0].Instances[0] | [.ImageId, .InstanceType, .BootMode, .AmiRun.DiskBus, .AmiRun.Verdict.Class, .AmiRun.Verdict.Detail]')
 [ "$again" = "$then" ] || fail "run --from-bundle: $again, the bundled run: $then"
 ok "run --from-bundle boots the same plan to the same verdict: $again"
 
