@@ -161,6 +161,25 @@ typedef struct {
 gboolean cli_run_detached(Cli *cli, const CliLaunchRequest *req, char **ret_instance_id,
                           GError **error);
 
+/**
+ * cli_run_verdict() - what `run` does in the foreground (reproduce): resolve, boot, watch
+ * the console to a verdict, terminate.  A boot that reached a verdict (success, failure
+ * or timeout) returns TRUE with AmiRun.Verdict in *ret_verdict (new reference) and the
+ * instance in *ret_instance_id (new); an error before the verdict returns FALSE.
+ */
+gboolean cli_run_verdict(Cli *cli, const CliLaunchRequest *req, gboolean stream,
+                         json_t **ret_verdict, char **ret_instance_id, GError **error);
+
+/* --- cmd-bundle.c: run --from-bundle -------------------------------------------------- */
+
+/**
+ * cli_bundle_load() - the run of a bundle (`ami-run bundle`): its files checked against
+ * its manifest, its image and every snapshot it lists in the store with the bundled
+ * sha256 (else AMI_ERROR_INVALID naming the one missing or mismatched).  Returns a new
+ * {"ImageId", "InstanceType", "BootMode", "DiskBus", "RunOptions"} object.
+ */
+json_t *cli_bundle_load(const Cli *cli, const char *path, GError **error);
+
 /* --- verbs: cmd-<verb>.c ---------------------------------------------------------- */
 
 typedef gboolean (*CliVerbFunc)(Cli *cli, int argc, char **argv, GError **error);
@@ -224,7 +243,9 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("describe-key-pairs", describe_key_pairs, "List key pairs (fingerprints as EC2 computes them)") \
     X("delete-key-pair", delete_key_pair, "Delete a key pair's public key from the store") \
     X("prune", prune, "Remove the records of terminated instances")                      \
-    X("wait", wait, "Wait until a resource reaches a state (EC2's waiters)")
+    X("wait", wait, "Wait until a resource reaches a state (EC2's waiters)") \
+    X("reproduce", reproduce, "Boot an AMI and compare with a saved EC2 console output") \
+    X("bundle", bundle, "Archive what an instance ran: AMI, digests, domain, firmware, console, verdict")
 
 #define CLI_DECLARE(name, fn, help) gboolean cmd_##fn(Cli *cli, int argc, char **argv, GError **error);
 CLI_VERBS(CLI_DECLARE)

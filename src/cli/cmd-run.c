@@ -38,6 +38,8 @@ typedef struct {
     int secure_boot, keep, detach, dry_run, strict;
     /* AWSTOE component documents (docs/components.md) */
     char **components, *phases;
+    /* reproduce/bundle (docs/reproduce.md) */
+    char *from_bundle;
 } RunOpts;
 
 typedef struct {
@@ -484,6 +486,26 @@ resolve_components(const RunOpts *o, RunCtx *c, GError **error)
     return TRUE;
 }
 
+/*
+ * What `bundle` needs for `run --from-bundle` to boot the same plan again: the sizes
+ * and options that are not in the record's EC2 members (AmiRun.RunOptions).
+ */
+static json_t *
+run_options_json(const RunOpts *o, const AmiVerdictOptions *vo, const AmiRunPlan *plan,
+                 guint64 timeout)
+{
+    json_t *j = verdict_options_json(o, vo, NULL, timeout);
+
+    json_object_del(j, "RootDeviceHint");
+    json_object_set_new(j, "MemoryMiB", json_integer((json_int_t)plan->memory_mib));
+    json_object_set_new(j, "Vcpus", json_integer(plan->vcpus));
+    json_object_set_new(j, "SecureBoot", json_boolean(plan->secure_boot));
+    /* Only an explicit --disk-bus: from the type, the verdict's NVMe hint says so. */
+    if (o->disk_bus)
+        json_object_set_new(j, "DiskBus", json_string(o->disk_bus));
+    return j;
+}
+
 static gboolean
 resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
 {
@@ -612,6 +634,7 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     if (o->detach > 0) /* its supervisor scans the console into the verdict (cmd-supervise.c) */
         json_object_set_new(c->amirun_fields, "VerdictOptions",
                             verdict_options_json(o, &vo, root_hint, timeout));
+    json_object_set_new(c->amirun_fields, "RunOptions", run_options_json(o, &vo, c->plan, timeout));
     return TRUE;
 }
 
@@ -1003,10 +1026,75 @@ resolve_qemu_user(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
     return TRUE;
 }
 
+/* A value the bundle gives, unless the command line gave one. */
+static void
+bundle_default(char **field, const char *value)
+{
+    if (!*field && value)
+        *field = g_strdup(value);
+}
+
+static void
+bundle_default_number(char **field, json_t *value)
+{
+    if (!*field && json_is_integer(value))
+        *field = g_strdup_printf("%" JSON_INTEGER_FORMAT, json_integer_value(value));
+}
+
+static char **
+json_strv(json_t *list)
+{
+    GPtrArray *out = g_ptr_array_new();
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(list, i, e) {
+        if (json_is_string(e))
+            g_ptr_array_add(out, g_strdup(json_string_value(e)));
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+/*
+ * --from-bundle: the image, type, firmware, bus, sizes and verdict options of the bundled
+ * run, once its snapshots are checked to be in the store (cmd-bundle.c); options given on
+ * the command line win.
+ */
+static gboolean
+from_bundle(const Cli *cli, RunOpts *o, GError **error)
+{
+    g_autoptr(json_t) b = NULL;
+    json_t *opts;
+
+    if (o->image_id)
+        return ami_error_invalid(error, "give an image or --from-bundle, not both");
+    if (!(b = cli_bundle_load(cli, o->from_bundle, error)))
+        return FALSE;
+    opts = json_object_get(b, "RunOptions");
+    bundle_default(&o->image_id, json_string_value(json_object_get(b, "ImageId")));
+    bundle_default(&o->instance_type, json_string_value(json_object_get(b, "InstanceType")));
+    bundle_default(&o->boot_mode, json_string_value(json_object_get(b, "BootMode")));
+    bundle_default(&o->disk_bus, json_string_value(json_object_get(b, "DiskBus")));
+    bundle_default_number(&o->memory, json_object_get(opts, "MemoryMiB"));
+    bundle_default_number(&o->vcpus, json_object_get(opts, "Vcpus"));
+    bundle_default_number(&o->timeout, json_object_get(opts, "Timeout"));
+    bundle_default(&o->until, json_string_value(json_object_get(opts, "Until")));
+    if (!o->success && json_array_size(json_object_get(opts, "Success")))
+        o->success = json_strv(json_object_get(opts, "Success"));
+    if (!o->failure && json_array_size(json_object_get(opts, "Failure")))
+        o->failure = json_strv(json_object_get(opts, "Failure"));
+    if (o->strict < 0 && json_is_true(json_object_get(opts, "Strict")))
+        o->strict = 1;
+    if (o->secure_boot < 0 && json_is_true(json_object_get(opts, "SecureBoot")))
+        o->secure_boot = 1;
+    return TRUE;
+}
+
 gboolean
 cmd_run(Cli *cli, int argc, char **argv, GError **error)
 {
-    RunOpts o = {.secure_boot = -1};
+    RunOpts o = {.secure_boot = -1, .strict = -1};
     const ArgSpec specs[] = {
         {"image-id", ARG_STRING, &o.image_id, "ami-…", "the AMI (or give it as a bare argument)", TRUE},
         {"instance-type", ARG_STRING, &o.instance_type, "TYPE", "sizes the boot and sets its platform: Nitro (NVMe) or Xen (virtio) (default t3.micro / t4g.micro)"},
@@ -1042,6 +1130,8 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         /* AWSTOE component documents (docs/components.md) */
         {"component", ARG_LIST, &o.components, "FILE", "run this AWSTOE component document in the guest (repeatable)"},
         {"phases", ARG_STRING, &o.phases, "LIST", "the documents' phases to run, comma-separated (default validate,test)"},
+        /* reproduce/bundle */
+        {"from-bundle", ARG_STRING, &o.from_bundle, "FILE", "boot the plan of an `ami-run bundle` archive again (its snapshots must be in the store)"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
     RunCtx c = {0};
@@ -1054,6 +1144,8 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         ok = TRUE;
         goto out;
     }
+    if (o.from_bundle && !from_bundle(cli, &o, error))
+        goto out;
     if (!cli_require(o.image_id, "image-id", error))
         goto out;
     if (cli->output == CLI_OUTPUT_XML && o.dry_run <= 0) {
@@ -1117,6 +1209,35 @@ cli_run_detached(Cli *cli, const CliLaunchRequest *req, char **ret_instance_id, 
     }
     if (!execute(cli, &c, &o, error))
         goto out;
+    *ret_instance_id = g_strdup(c.plan->instance_id);
+    ok = TRUE;
+out:
+    run_ctx_clear(&c);
+    return ok;
+}
+
+gboolean
+cli_run_verdict(Cli *cli, const CliLaunchRequest *req, gboolean stream, json_t **ret_verdict,
+                char **ret_instance_id, GError **error)
+{
+    RunOpts o = {.secure_boot = -1, .image_id = (char *)req->image_id,
+                 .instance_type = (char *)req->instance_type,
+                 .console = (char *)(stream ? "stream" : "quiet"), .success = req->success,
+                 .failure = req->failure, .until = (char *)req->until,
+                 .timeout = (char *)req->timeout, .strict = req->strict ? 1 : -1};
+    RunCtx c = {0};
+    g_autoptr(GError) local = NULL;
+    gboolean ok = FALSE;
+
+    if (!resolve_qemu_user(cli, &o, &c, error) || !resolve(cli, &o, &c, error))
+        goto out;
+    if (!execute(cli, &c, &o, &local) &&
+        ami_verdict_get(c.scanner)->outcome == AMI_OUTCOME_RUNNING) {
+        /* no verdict: the boot did not happen, or a signal ended it */
+        g_propagate_error(error, g_steal_pointer(&local));
+        goto out;
+    }
+    *ret_verdict = verdict_json(&c);
     *ret_instance_id = g_strdup(c.plan->instance_id);
     ok = TRUE;
 out:

@@ -42,6 +42,9 @@ static const Marker failure_markers[] = {
     {"hung-task", "Kernel panic - not syncing: hung_task", FALSE, FALSE, FALSE},
     {"kernel-panic", "Kernel panic - not syncing|PANIC: double fault", FALSE, FALSE, FALSE},
     {"kernel-oops", "Oops(: | -)|BUG: (unable to handle|kernel NULL pointer dereference)|kernel BUG at|general protection fault|Internal error: ", FALSE, FALSE, FALSE},
+    /* console-markers.md #17; XENBUS is Xen's PV block front end failing (AWS A2).  Not the
+     * CD-ROM or floppy: probing an empty sr0 (the seed's drive) can log a read error. */
+    {"storage-io-error", "I/O error, dev (?!sr\\d|fd\\d)\\S+, sector|Buffer I/O error on (?:device|dev) (?!sr\\d|fd\\d)|rejecting I/O to offline device|EXT4-fs error|end_request: I/O error|XENBUS: (Device with no driver|Timeout connecting to devices)", FALSE, FALSE, FALSE},
     {"cloud-init-no-datasource", "No instance datasource found|Did not find any data source, searched classes|Datasource DataSourceNone|Used fallback datasource", FALSE, FALSE, FALSE},
     {"cloud-init-failed", "Running module \\S+ \\(.*\\) failed|Failed to run module|\\.py\\[(ERROR|CRITICAL)\\]: |Failed to start .*[Cc]loud-init", FALSE, FALSE, TRUE},
 };

@@ -130,6 +130,10 @@ static const Case cases[] = {
     {"the panic after an oops alone is a kernel-panic",
      "[    7.3] Kernel panic - not syncing: Fatal exception\r\n", AMI_UNTIL_DEFAULT, FALSE, NULL,
      NULL, AMI_OUTCOME_FAILURE, "kernel-panic"},
+    {"an EBS I/O error", "[   12.3] blk_update_request: I/O error, dev nvme1n1, sector 2048 op 0x0:(READ)\r\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "storage-io-error"},
+    {"Xen's block front end without a driver", "XENBUS: Device with no driver: device/vbd/51712\n",
+     AMI_UNTIL_DEFAULT, FALSE, NULL, NULL, AMI_OUTCOME_FAILURE, "storage-io-error"},
 
     /* Recorded classes (cloud-init and systemd go on): no verdict by themselves. */
     {"a cloud-init module fails, the boot goes on",
