@@ -643,24 +643,6 @@ append_user_data(GString *out, const AmiVerdict *v, const char *sep)
         g_string_append_printf(out, ", exit %d", v->user_data_exit);
 }
 
-/* " with 2 warnings (cloud-init-failed: module locale, mount-failure)": at most three named. */
-static void
-append_warnings(GString *out, const AmiVerdict *v, guint recorded)
-{
-    guint named = 0;
-
-    g_string_append_printf(out, " with %u warning%s (", recorded, recorded > 1 ? "s" : "");
-    for (guint i = 0; i < v->matches->len && named < 3; i++) {
-        const AmiVerdictMatch *m = v->matches->pdata[i];
-
-        if (!m->recorded)
-            continue;
-        g_string_append_printf(out, "%s%s%s%s", named++ ? ", " : "", m->class_id,
-                               m->detail ? ": " : "", m->detail ? m->detail : "");
-    }
-    g_string_append(out, recorded > named ? ", …)" : ")");
-}
-
 /* A recorded match decided @v (--strict, or the user data failed). */
 static gboolean
 decided_by_recorded(const AmiVerdict *v)
@@ -674,12 +656,64 @@ decided_by_recorded(const AmiVerdict *v)
     return FALSE;
 }
 
+/* @m is the same failure as @class_id/@detail: cloud-init logs one failed scripts-user
+ * twice (cc_scripts_user.py, then config/modules.py); lines without a detail are each
+ * their own. */
+static gboolean
+same_failure(const AmiVerdictMatch *m, const char *class_id, const char *detail)
+{
+    return m->detail && detail && strcmp(m->class_id, class_id) == 0 && strcmp(m->detail, detail) == 0;
+}
+
+/* The recorded matches the line counts (and names, up to three, into @ret_named when
+ * given): one per failure, and not the one that decided. */
+static guint
+distinct_recorded(const AmiVerdict *v, GString *ret_named)
+{
+    gboolean skip_verdict = decided_by_recorded(v);
+    guint n = 0;
+
+    for (guint i = 0; i < v->matches->len; i++) {
+        const AmiVerdictMatch *m = v->matches->pdata[i];
+        gboolean dup = skip_verdict && same_failure(m, v->class_id, v->detail);
+
+        if (!m->recorded)
+            continue;
+        if (skip_verdict && !m->detail && !v->detail && strcmp(m->line, v->line) == 0)
+            dup = TRUE;
+        for (guint j = 0; j < i && !dup; j++) {
+            const AmiVerdictMatch *e = v->matches->pdata[j];
+
+            dup = e->recorded && same_failure(m, e->class_id, e->detail);
+        }
+        if (dup)
+            continue;
+        if (ret_named && n < 3)
+            g_string_append_printf(ret_named, "%s%s%s%s", n ? ", " : "", m->class_id,
+                                   m->detail ? ": " : "", m->detail ? m->detail : "");
+        n++;
+    }
+    return n;
+}
+
+/* " with 2 warnings (cloud-init-failed: module locale, mount-failure)": at most three named. */
+static void
+append_warnings(GString *out, const AmiVerdict *v)
+{
+    g_autoptr(GString) named = g_string_new(NULL);
+    guint n = distinct_recorded(v, named);
+
+    if (n)
+        g_string_append_printf(out, " with %u warning%s (%s%s)", n, n > 1 ? "s" : "", named->str,
+                               n > 3 ? ", …" : "");
+}
+
 char *
 ami_verdict_summary(const AmiVerdict *v)
 {
     GString *out = g_string_new(ami_outcome_to_string(v->outcome));
-    guint recorded = ami_verdict_recorded_count(v);
     gboolean success = v->outcome == AMI_OUTCOME_SUCCESS;
+    guint recorded = success ? 0 : distinct_recorded(v, NULL);
 
     if (!success && v->class_id) {
         g_string_append_printf(out, " (%s%s%s", v->class_id, v->detail ? ": " : "",
@@ -687,10 +721,8 @@ ami_verdict_summary(const AmiVerdict *v)
         append_user_data(out, v, "; ");
         g_string_append_c(out, ')');
     }
-    if (recorded && decided_by_recorded(v))
-        recorded--; /* --strict, or the user data failed: the verdict names it */
-    if (recorded && success)
-        append_warnings(out, v, recorded);
+    if (success)
+        append_warnings(out, v);
     else if (recorded)
         g_string_append_printf(out, " with %u recorded error%s", recorded, recorded > 1 ? "s" : "");
     g_string_append_printf(out, " after %.1f s", v->seconds);

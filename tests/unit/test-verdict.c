@@ -694,12 +694,15 @@ test_decided_after_cloud_init_finished(void **state)
     assert_null(json_object_get(j, "UserDataExit"));
 }
 
-/* A failed script's exit status is not on the console (cloud-init logs it at DEBUG). */
+/* A failed script's exit status is not on the console (cloud-init logs it at DEBUG); its
+ * two lines (cc_scripts_user.py, config/modules.py) are one failure, the verdict's, so
+ * not "with 1 recorded error" (seen on a real boot). */
 static void
 test_summary_failed_user_data_has_no_exit(void **state)
 {
     static const char *const lines[] = {
         "Cloud-init v. 22.4.2 running 'modules:final' at Tue.\n",
+        "cc_scripts_user.py[WARNING]: Failed to run module scripts-user (scripts in /x)\n",
         "util.py[WARNING]: Running module scripts-user (<module 'x'>) failed\n",
         "Cloud-init v. 22.4.2 finished at Tue. Datasource DataSourceNoCloud.  Up 9 seconds\n",
         NULL,
@@ -713,8 +716,9 @@ test_summary_failed_user_data_has_no_exit(void **state)
     assert_int_equal(feed_lines(s, lines, offsets), AMI_OUTCOME_FAILURE);
     line = ami_verdict_summary(ami_verdict_get(s));
     assert_string_equal(line, "failure (cloud-init-failed: module scripts-user; user data failed) "
-                              "after 20.0 s, stage cloud-init-finished: 'util.py[WARNING]: Running "
-                              "module scripts-user (<module 'x'>) failed'");
+                              "after 30.0 s, stage cloud-init-finished: 'cc_scripts_user.py[WARNING]: "
+                              "Failed to run module scripts-user (scripts in /x)'");
+    assert_int_equal(ami_verdict_recorded_count(ami_verdict_get(s)), 2);
 }
 
 /* A recorded error that did not decide is counted, whatever decided (it was dropped from
