@@ -9,7 +9,9 @@
 #   VARIANT  ok (default) | emergency (root=LABEL that does not exist: the initramfs
 #            gives up waiting for the root device and drops to a shell) | ec2
 #            (datasource_list: [ Ec2, None ], as Amazon Linux and Debian's own AMIs:
-#            cloud-init reads 169.254.169.254, never a seed ISO)
+#            cloud-init reads 169.254.169.254, never a seed ISO) | nolocales (as a new
+#            user would have it: no `locales` package, no `locale:` line, so cloud-init's
+#            locale module fails and the boot goes on to the user data, issue 13)
 # Prints the output directory: disk.raw and ami.json.  Needs root for debootstrap.
 source "$(dirname "$0")/../lib.sh"
 
@@ -88,7 +90,21 @@ mcopy -i "$work/esp.img" "$root/boot/vmlinuz-$kver" ::vmlinuz
 mcopy -i "$work/esp.img" "$root/boot/initrd.img-$kver" ::initrd.img
 mcopy -i "$work/esp.img" "$work/loader.conf" ::loader/loader.conf
 mcopy -i "$work/esp.img" "$work/debian.conf" ::loader/entries/debian.conf
-mke2fs -q -t ext4 -L debian-root -d "$root" "$work/root.img" "${root_mib}M" >&2
+tree=$root
+if [ "$variant" = nolocales ]; then
+    # A copy of the shared tree (about 0.5 GB, seconds) in which the guest's own dpkg
+    # purges `locales`; cloud-init Depends on it, hence --force-depends.  The other
+    # variants keep sharing the tree untouched.
+    tree=$work/tree
+    cp -a "$root" "$tree"
+    chroot "$tree" dpkg --purge --force-depends locales >"$work/dpkg.log" 2>&1 ||
+        die "debian: dpkg --purge locales failed: $(tail -5 "$work/dpkg.log")"
+    printf '# Only the NoCloud seed (and None); no locale: cloud-init uses its default.\ndatasource_list: [ NoCloud, None ]\n' \
+        >"$tree/etc/cloud/cloud.cfg.d/90-ami-run.cfg"
+    [ ! -e "$tree/usr/sbin/locale-gen" ] && [ ! -e "$tree/usr/sbin/update-locale" ] ||
+        die "debian: locale-gen or update-locale is still in the nolocales tree"
+fi
+mke2fs -q -t ext4 -L debian-root -d "$tree" "$work/root.img" "${root_mib}M" >&2
 if [ "$variant" = ec2 ]; then
     # The shared tree has the NoCloud list; replace that one file in the new file system
     # (debugfs, no mount) rather than copying the whole tree.

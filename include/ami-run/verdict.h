@@ -37,6 +37,8 @@ typedef struct {
     const char *const *success; /* regexes that replace the default success markers */
     const char *const *failure; /* regexes added to the failure markers */
     gboolean strict;            /* recorded (recoverable) errors fail the run at success */
+    gboolean user_data_script;  /* the user data runs through scripts-user (#!, runcmd), so
+                                 * its finishing without a failure line means exit 0 */
     const char *root_device_hint; /* the detail of root-device-not-found (NVMe), or NULL */
 } AmiVerdictOptions;
 
@@ -58,8 +60,12 @@ typedef struct {
     const char *detail;   /* the deciding match's detail ("module locale"), or NULL */
     double seconds;       /* since the start */
     const char *stage;    /* last boot stage seen (static): firmware, bootloader, kernel… */
-    const char *user_data; /* with user data (static): "ran", "failed", "unfinished",
-                            * "not reached"; NULL without */
+    const char *user_data; /* with user data (static): "ran", "failed", "ignored" (cloud-init
+                            * did not handle it), "unfinished", "not reached", "not seen";
+                            * NULL without, or without any cloud-init line */
+    int user_data_exit;   /* 0 when the console shows the user data's scripts exited 0
+                           * ("ran" and AmiVerdictOptions.user_data_script), else -1 */
+    guint64 decided_offset; /* console bytes read when the verdict was decided */
     GPtrArray *matches;   /* AmiVerdictMatch*: every failure marker seen, most severe first
                            * (decisive ones, then by class order, then by offset) */
     guint unlisted;       /* matches beyond AMI_VERDICT_MAX_MATCHES, the least severe */
@@ -105,6 +111,22 @@ const AmiVerdict *ami_verdict_get(const AmiVerdictScanner *s);
  * Class, Detail, Line, Seconds, Stage, UserData, Strict, Matches, Unlisted.  New reference.
  */
 json_t *ami_verdict_to_json(const AmiVerdict *v, gboolean strict);
+
+/**
+ * ami_verdict_summary() - the verdict in one line, as `run` prints it (docs/run.md "What is
+ * printed"): "failure (cloud-init-failed: module locale; user data ran, exit 0) after
+ * 48.0 s, stage cloud-init-finished: '…'" or "success with 1 warning (cloud-init-failed:
+ * module locale) after 48.0 s, stage cloud-init-finished, user data ran, exit 0: '…'".
+ * Returns a new string.
+ */
+char *ami_verdict_summary(const AmiVerdict *v);
+
+/**
+ * ami_verdict_user_data_is_script() - whether cloud-init runs @data (@len bytes) through
+ * scripts-user: a `#!` script, or `#cloud-config` with a top-level `runcmd:`.  Other
+ * formats (MIME multipart, gzip, #include, boothooks) are not looked into: FALSE.
+ */
+gboolean ami_verdict_user_data_is_script(const char *data, size_t len);
 
 /** ami_verdict_tail() - the last @n console lines, cleaned (new NULL-terminated array). */
 char **ami_verdict_tail(const AmiVerdictScanner *s, guint n);

@@ -437,9 +437,10 @@ verdict_options_json(const RunOpts *o, const AmiVerdictOptions *vo, const char *
         json_array_append_new(success, json_string(*r));
     for (char **r = o->failure; r && *r; r++)
         json_array_append_new(failure, json_string(*r));
-    return json_pack("{s:s*, s:b, s:o, s:o, s:b, s:s*, s:I}", "Until", o->until, "UserData",
-                     vo->user_data, "Success", success, "Failure", failure, "Strict", vo->strict,
-                     "RootDeviceHint", root_hint, "Timeout", (json_int_t)timeout);
+    return json_pack("{s:s*, s:b, s:b, s:o, s:o, s:b, s:s*, s:I}", "Until", o->until, "UserData",
+                     vo->user_data, "UserDataScript", vo->user_data_script, "Success", success,
+                     "Failure", failure, "Strict", vo->strict, "RootDeviceHint", root_hint,
+                     "Timeout", (json_int_t)timeout);
 }
 
 static const char *const toe_success[] = {AMI_TOE_END_RE, NULL};
@@ -618,7 +619,11 @@ resolve(const Cli *cli, const RunOpts *o, RunCtx *c, GError **error)
         if (!(c->seed = ami_seed_files_build(&ss, error)))
             return FALSE;
     }
-    vo.user_data = user_data != NULL;
+    /* Empty user data is none, as on EC2: nothing can run, so nothing is claimed of it. */
+    vo.user_data = user_data && g_bytes_get_size(user_data) > 0;
+    vo.user_data_script =
+        vo.user_data && ami_verdict_user_data_is_script(g_bytes_get_data(user_data, NULL),
+                                                        g_bytes_get_size(user_data));
     vo.success = (const char *const *)o->success;
     if (c->toe) /* the runner's final frame: the steps have all reported */
         vo.success = toe_success;
@@ -662,40 +667,11 @@ dry_run(const Cli *cli, RunCtx *c, GError **error)
     return TRUE;
 }
 
-/*
- * The verdict in one line: "success with 1 recorded error after 50.0 s, stage
- * cloud-init-finished, user data ran: '…'" or "failure (cloud-init-failed: module
- * locale) after …".  Recorded errors are counted unless one of them is the verdict.
- */
-static char *
-verdict_line(const AmiVerdict *v)
-{
-    GString *out = g_string_new(ami_outcome_to_string(v->outcome));
-    const AmiVerdictMatch *first = v->matches->len ? v->matches->pdata[0] : NULL;
-    guint recorded = ami_verdict_recorded_count(v);
-
-    if (strcmp(v->class_id, ami_outcome_to_string(v->outcome)) != 0)
-        g_string_append_printf(out, " (%s%s%s)", v->class_id, v->detail ? ": " : "",
-                               v->detail ? v->detail : "");
-    if (first && first->recorded && v->outcome == AMI_OUTCOME_FAILURE)
-        recorded = 0; /* --strict, or the user data failed: the verdict names it */
-    if (recorded)
-        g_string_append_printf(out, " with %u recorded error%s", recorded, recorded > 1 ? "s" : "");
-    g_string_append_printf(out, " after %.1f s", v->seconds);
-    if (v->stage)
-        g_string_append_printf(out, ", stage %s", v->stage);
-    if (v->user_data)
-        g_string_append_printf(out, ", user data %s", v->user_data);
-    if (v->line)
-        g_string_append_printf(out, ": '%s'", v->line);
-    return g_string_free(out, FALSE);
-}
-
 static void
 report(const Cli *cli, RunCtx *c, const char *instance_id)
 {
     const AmiVerdict *v = ami_verdict_get(c->scanner);
-    g_autofree char *line = verdict_line(v);
+    g_autofree char *line = ami_verdict_summary(v);
 
     fflush(stdout);
     if (c->stream)
@@ -1120,7 +1096,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"until", ARG_STRING, &o.until, "WHAT", "success rule: login, cloud-init or shutdown"},
         {"success", ARG_LIST, &o.success, "REGEX", "success markers (replace the default ones)"},
         {"failure", ARG_LIST, &o.failure, "REGEX", "extra failure markers"},
-        {"strict", ARG_BOOL, &o.strict, NULL, "recorded errors (a failed cloud-init module or mount) fail the run (default off)"},
+        {"strict", ARG_BOOL, &o.strict, NULL, "recorded errors (a failed cloud-init module or mount) fail the run (default off in run, on in test)"},
         {"console", ARG_STRING, &o.console, "stream|quiet", "show the console live (default stream)"},
         {"connect", ARG_STRING, &o.connect, "URI", "use this libvirt instead of the embedded driver"},
         {"qemu-user", ARG_STRING, &o.qemu_user, "USER", "as root: run QEMU as USER (default ami-run-qemu; root is opt-in)"},

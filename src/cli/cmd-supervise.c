@@ -110,7 +110,10 @@ resume_guest(void *l, GError **error)
     return ami_launch_resume(l, error);
 }
 
-/* The console scan of one boot: the scanner as run builds it, from AmiRun.VerdictOptions. */
+/* The console scan of one boot: the scanner as run builds it, from AmiRun.VerdictOptions.
+ * Only the instance's first boot runs its user data: cloud-init's scripts-user is
+ * once-per-instance (cc_scripts_user.py), so after a reboot or start-instances the same
+ * instance id finds it done, and a verdict must not say it ran. */
 typedef struct {
     AmiVerdictScanner *scanner; /* NULL: no verdict wanted, or decided */
     gboolean strict;
@@ -134,7 +137,7 @@ strv_of(json_t *list)
 }
 
 static void
-boot_watch_begin(BootWatch *b, AmiLaunch *l)
+boot_watch_begin(BootWatch *b, AmiLaunch *l, gboolean first_boot)
 {
     json_t *opts = json_object_get(json_object_get(ami_launch_record(l), "AmiRun"), "VerdictOptions");
     g_auto(GStrv) success = NULL, failure = NULL;
@@ -149,7 +152,8 @@ boot_watch_begin(BootWatch *b, AmiLaunch *l)
     failure = strv_of(json_object_get(opts, "Failure"));
     if (until)
         ami_until_from_string(until, &vo.until);
-    vo.user_data = json_is_true(json_object_get(opts, "UserData"));
+    vo.user_data = first_boot && json_is_true(json_object_get(opts, "UserData"));
+    vo.user_data_script = vo.user_data && json_is_true(json_object_get(opts, "UserDataScript"));
     vo.strict = b->strict = json_is_true(json_object_get(opts, "Strict"));
     vo.success = success[0] ? (const char *const *)success : NULL;
     vo.failure = failure[0] ? (const char *const *)failure : NULL;
@@ -249,7 +253,7 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
         return FALSE;
     }
     report_status("running\n");
-    boot_watch_begin(&boot, l);
+    boot_watch_begin(&boot, l, !restart);
 
     for (;;) {
         int sig = ami_signals_pending();
@@ -269,7 +273,7 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
                 g_printerr("ami-run: supervisor: reboot: %s\n", local->message);
                 g_clear_error(&local);
             }
-            boot_watch_begin(&boot, l); /* the console goes on in the same file */
+            boot_watch_begin(&boot, l, FALSE); /* the console goes on in the same file */
             continue;
         }
 

@@ -46,6 +46,9 @@ static const Marker failure_markers[] = {
      * CD-ROM or floppy: probing an empty sr0 (the seed's drive) can log a read error. */
     {"storage-io-error", "I/O error, dev (?!sr\\d|fd\\d)\\S+, sector|Buffer I/O error on (?:device|dev) (?!sr\\d|fd\\d)|rejecting I/O to offline device|EXT4-fs error|end_request: I/O error|XENBUS: (Device with no driver|Timeout connecting to devices)", FALSE, FALSE, FALSE},
     {"cloud-init-no-datasource", "No instance datasource found|Did not find any data source, searched classes|Datasource DataSourceNone|Used fallback datasource", FALSE, FALSE, FALSE},
+    /* handlers/__init__.py walker_callback: a part cloud-init has no handler for is
+     * skipped with a WARNING, so the user data (or that part of it) never runs. */
+    {"cloud-init-failed", "Unhandled (non-multipart|unknown content-type) \\(.*\\) userdata: ", FALSE, FALSE, TRUE},
     {"cloud-init-failed", "Running module \\S+ \\(.*\\) failed|Failed to run module|\\.py\\[(ERROR|CRITICAL)\\]: |Failed to start .*[Cc]loud-init", FALSE, FALSE, TRUE},
 };
 
@@ -75,6 +78,7 @@ static const char CLOUD_INIT_FINISHED_RE[] = "Cloud-init v\\. \\S+ finished at";
 static const char MODULE_RE[] = "(?:Running|Failed to run) module (\\S+) \\(";
 /* The modules that run the user data: scripts-user runs #! parts and runcmd's script. */
 static const char USER_DATA_MODULE_RE[] = "^(scripts[-_]user|runcmd)$";
+static const char UNHANDLED_RE[] = "Unhandled (non-multipart|unknown content-type) \\(";
 
 typedef struct {
     GRegex *re;
@@ -107,10 +111,13 @@ struct AmiVerdictScanner {
     gsize bytes;
     guint64 line_start;         /* console offset of the unfinished line */
     GPtrArray *matches;         /* Match*, most severe first */
-    GRegex *module_re, *user_data_module_re;
-    gboolean strict, user_data;
+    GRegex *module_re, *user_data_module_re, *unhandled_re;
+    gboolean strict, user_data, user_data_script;
+    gsize scanned;        /* console bytes read up to the line being judged */
     gboolean cloud_init_seen, final_started, finished, no_datasource;
-    Match *user_data_failure; /* scripts-user or runcmd failed (a copy: the list may drop it) */
+    Match *user_data_failure; /* scripts-user or runcmd failed, or cloud-init did not handle
+                               * the user data (a copy: the list may drop it) */
+    const char *user_data_state; /* "failed" or "ignored", with user_data_failure */
     char *root_device_hint;   /* AmiVerdictOptions.root_device_hint */
 };
 
@@ -216,6 +223,7 @@ ami_verdict_scanner_free(AmiVerdictScanner *s)
     g_regex_unref(s->ansi);
     g_clear_pointer(&s->module_re, g_regex_unref);
     g_clear_pointer(&s->user_data_module_re, g_regex_unref);
+    g_clear_pointer(&s->unhandled_re, g_regex_unref);
     g_ptr_array_unref(s->matches);
     g_clear_pointer(&s->user_data_failure, match_free);
     g_string_free(s->partial, TRUE);
@@ -269,12 +277,15 @@ ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
     s->strict = opts->strict;
     s->root_device_hint = g_strdup(opts->root_device_hint);
     s->user_data = opts->user_data;
+    s->user_data_script = opts->user_data_script;
     s->matches = g_ptr_array_new_with_free_func(match_free);
     s->verdict.matches = s->matches;
+    s->verdict.user_data_exit = -1;
     g_queue_init(&s->tail);
     s->ansi = builtin_regex(ANSI_RE, G_REGEX_RAW);
     s->module_re = builtin_regex(MODULE_RE, 0);
     s->user_data_module_re = builtin_regex(USER_DATA_MODULE_RE, 0);
+    s->unhandled_re = builtin_regex(UNHANDLED_RE, 0);
     for (guint i = 0; opts->failure && opts->failure[i]; i++) {
         if (!add_rule(s->failures, opts->failure[i], "user-failure-marker", FALSE, TRUE, "--failure",
                       error))
@@ -294,16 +305,15 @@ ami_verdict_scanner_new(const AmiVerdictOptions *opts, GError **error)
     return g_steal_pointer(&s);
 }
 
-/* What the console says of the user data; cloud-init 22.4 logs a script's exit status
- * only at DEBUG (subp.py runparts), which does not reach the console.  Without any
- * cloud-init line it says nothing: the image may run user data its own way (tiny). */
+/* What the console says of the user data.  Without any cloud-init line it says nothing:
+ * the image may run user data its own way (tiny). */
 static const char *
 user_data_status(const AmiVerdictScanner *s)
 {
     if (!s->user_data || !s->cloud_init_seen)
         return NULL;
     if (s->user_data_failure)
-        return "failed";
+        return s->user_data_state;
     if (s->no_datasource)
         return "not seen";
     if (s->finished)
@@ -322,9 +332,17 @@ decide(AmiVerdictScanner *s, AmiOutcome outcome, const char *class_id, const cha
     s->verdict.detail = detail;
     s->verdict.seconds = seconds;
     s->verdict.user_data = user_data_status(s);
+    /* cloud-init 22.4 logs a script's exit status only at DEBUG (subp.py runparts), which
+     * does not reach the console; but any script exiting non-zero makes runparts raise, and
+     * scripts-user's failure is a WARNING on the console.  So a script that finished
+     * without one exited 0; a failed one's status is not shown. */
+    s->verdict.user_data_exit =
+        s->user_data_script && g_strcmp0(s->verdict.user_data, "ran") == 0 ? 0 : -1;
+    s->verdict.decided_offset = s->scanned;
 }
 
-/* "module locale" from cloud-init's module failure lines, else NULL. */
+/* "module locale" from cloud-init's module failure lines, "unhandled user data" from
+ * its walker's, else NULL. */
 static char *
 match_detail(const AmiVerdictScanner *s, const char *line)
 {
@@ -332,7 +350,8 @@ match_detail(const AmiVerdictScanner *s, const char *line)
     g_autofree char *name = NULL;
 
     if (!g_regex_match(s->module_re, line, 0, &mi))
-        return NULL;
+        return g_regex_match(s->unhandled_re, line, 0, NULL) ? g_strdup("unhandled user data")
+                                                            : NULL;
     name = g_match_info_fetch(mi, 1);
     return g_strdup_printf("module %s", name);
 }
@@ -346,13 +365,19 @@ more_severe(const Match *a, const Match *b)
     return a->rank < b->rank;
 }
 
-/* The user data's module failed: kept aside, since the list may drop it. */
+/* The user data's module failed, or cloud-init skipped (a part of) the user data: kept
+ * aside, since the list may drop it. */
 static void
 note_user_data_failure(AmiVerdictScanner *s, const Match *m)
 {
+    gboolean ignored = g_strcmp0(m->pub.detail, "unhandled user data") == 0;
+
     if (!s->user_data || s->user_data_failure || !m->pub.detail ||
-        !g_regex_match(s->user_data_module_re, m->pub.detail + strlen("module "), 0, NULL))
+        (!ignored && (!g_str_has_prefix(m->pub.detail, "module ") ||
+                      !g_regex_match(s->user_data_module_re, m->pub.detail + strlen("module "), 0,
+                                     NULL))))
         return;
+    s->user_data_state = ignored ? "ignored" : "failed";
     s->user_data_failure = g_memdup2(m, sizeof(*m));
     s->user_data_failure->pub.line = g_strdup(m->pub.line);
     s->user_data_failure->pub.detail = g_strdup(m->pub.detail);
@@ -514,6 +539,7 @@ ami_verdict_feed(AmiVerdictScanner *s, const char *data, size_t len, double seco
                                         "", 0, NULL);
         g_string_truncate(s->partial, 0);
         s->line_start = base + i + 1;
+        s->scanned = s->line_start;
         if (!clean)
             continue;
         remember(s, clean);
@@ -529,6 +555,7 @@ ami_verdict_quiet(AmiVerdictScanner *s, double seconds)
 
     if (s->verdict.outcome != AMI_OUTCOME_RUNNING || !s->partial->len)
         return s->verdict.outcome;
+    s->scanned = s->bytes;
     clean = g_regex_replace_literal(s->ansi, s->partial->str, (gssize)s->partial->len, 0, "", 0,
                                     NULL);
     if (clean)
@@ -541,6 +568,7 @@ ami_verdict_guest_stopped(AmiVerdictScanner *s, double seconds)
 {
     if (s->verdict.outcome != AMI_OUTCOME_RUNNING)
         return s->verdict.outcome;
+    s->scanned = s->bytes;
     if (s->until == AMI_UNTIL_SHUTDOWN)
         succeed(s, "guest powered off", seconds);
     else if (s->soft_hit)
@@ -555,6 +583,7 @@ ami_verdict_deadline(AmiVerdictScanner *s, double seconds)
 {
     if (s->verdict.outcome != AMI_OUTCOME_RUNNING)
         return s->verdict.outcome;
+    s->scanned = s->bytes;
     if (s->soft_hit)
         decide_soft(s, seconds);
     else
@@ -586,7 +615,7 @@ ami_verdict_tail(const AmiVerdictScanner *s, guint n)
 json_t *
 ami_verdict_to_json(const AmiVerdict *v, gboolean strict)
 {
-    json_t *matches = json_array();
+    json_t *matches = json_array(), *j;
 
     for (guint i = 0; i < v->matches->len; i++) {
         const AmiVerdictMatch *m = v->matches->pdata[i];
@@ -596,8 +625,132 @@ ami_verdict_to_json(const AmiVerdict *v, gboolean strict)
                                                  "Offset", (json_int_t)m->offset, "Seconds",
                                                  m->seconds, "Recorded", m->recorded));
     }
-    return json_pack("{s:s, s:s, s:s*, s:s*, s:f, s:s*, s:s*, s:b, s:o, s:i}", "Outcome",
-                     ami_outcome_to_string(v->outcome), "Class", v->class_id, "Detail", v->detail,
-                     "Line", v->line, "Seconds", v->seconds, "Stage", v->stage, "UserData",
-                     v->user_data, "Strict", strict, "Matches", matches, "Unlisted", (int)v->unlisted);
+    j = json_pack("{s:s, s:s, s:s*, s:s*, s:f, s:s*, s:s*, s:b, s:o, s:i, s:I}", "Outcome",
+                  ami_outcome_to_string(v->outcome), "Class", v->class_id, "Detail", v->detail,
+                  "Line", v->line, "Seconds", v->seconds, "Stage", v->stage, "UserData",
+                  v->user_data, "Strict", strict, "Matches", matches, "Unlisted", (int)v->unlisted,
+                  "DecidedOffset", (json_int_t)v->decided_offset);
+    if (v->user_data_exit >= 0)
+        json_object_set_new(j, "UserDataExit", json_integer(v->user_data_exit));
+    return j;
+}
+
+/* "; user data ran, exit 0" (@sep first), or nothing. */
+static void
+append_user_data(GString *out, const AmiVerdict *v, const char *sep)
+{
+    if (!v->user_data)
+        return;
+    g_string_append_printf(out, "%suser data %s", sep, v->user_data);
+    if (v->user_data_exit >= 0)
+        g_string_append_printf(out, ", exit %d", v->user_data_exit);
+}
+
+/* A recorded match decided @v (--strict, or the user data failed). */
+static gboolean
+decided_by_recorded(const AmiVerdict *v)
+{
+    for (guint i = 0; v->outcome == AMI_OUTCOME_FAILURE && v->line && i < v->matches->len; i++) {
+        const AmiVerdictMatch *m = v->matches->pdata[i];
+
+        if (m->recorded && g_strcmp0(m->class_id, v->class_id) == 0 && strcmp(m->line, v->line) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* @m is the same failure as @class_id/@detail: cloud-init logs one failed scripts-user
+ * twice (cc_scripts_user.py, then config/modules.py); lines without a detail are each
+ * their own. */
+static gboolean
+same_failure(const AmiVerdictMatch *m, const char *class_id, const char *detail)
+{
+    return m->detail && detail && strcmp(m->class_id, class_id) == 0 && strcmp(m->detail, detail) == 0;
+}
+
+/* The recorded matches the line counts (and names, up to three, into @ret_named when
+ * given): one per failure, and not the one that decided. */
+static guint
+distinct_recorded(const AmiVerdict *v, GString *ret_named)
+{
+    gboolean skip_verdict = decided_by_recorded(v);
+    guint n = 0;
+
+    for (guint i = 0; i < v->matches->len; i++) {
+        const AmiVerdictMatch *m = v->matches->pdata[i];
+        gboolean dup = skip_verdict && same_failure(m, v->class_id, v->detail);
+
+        if (!m->recorded)
+            continue;
+        if (skip_verdict && !m->detail && !v->detail && strcmp(m->line, v->line) == 0)
+            dup = TRUE;
+        for (guint j = 0; j < i && !dup; j++) {
+            const AmiVerdictMatch *e = v->matches->pdata[j];
+
+            dup = e->recorded && same_failure(m, e->class_id, e->detail);
+        }
+        if (dup)
+            continue;
+        if (ret_named && n < 3)
+            g_string_append_printf(ret_named, "%s%s%s%s", n ? ", " : "", m->class_id,
+                                   m->detail ? ": " : "", m->detail ? m->detail : "");
+        n++;
+    }
+    return n;
+}
+
+/* " with 2 warnings (cloud-init-failed: module locale, mount-failure)": at most three named. */
+static void
+append_warnings(GString *out, const AmiVerdict *v)
+{
+    g_autoptr(GString) named = g_string_new(NULL);
+    guint n = distinct_recorded(v, named);
+
+    if (n)
+        g_string_append_printf(out, " with %u warning%s (%s%s)", n, n > 1 ? "s" : "", named->str,
+                               n > 3 ? ", …" : "");
+}
+
+char *
+ami_verdict_summary(const AmiVerdict *v)
+{
+    GString *out = g_string_new(ami_outcome_to_string(v->outcome));
+    gboolean success = v->outcome == AMI_OUTCOME_SUCCESS;
+    guint recorded = success ? 0 : distinct_recorded(v, NULL);
+
+    if (!success && v->class_id) {
+        g_string_append_printf(out, " (%s%s%s", v->class_id, v->detail ? ": " : "",
+                               v->detail ? v->detail : "");
+        append_user_data(out, v, "; ");
+        g_string_append_c(out, ')');
+    }
+    if (success)
+        append_warnings(out, v);
+    else if (recorded)
+        g_string_append_printf(out, " with %u recorded error%s", recorded, recorded > 1 ? "s" : "");
+    g_string_append_printf(out, " after %.1f s", v->seconds);
+    if (v->stage)
+        g_string_append_printf(out, ", stage %s", v->stage);
+    if (success)
+        append_user_data(out, v, ", ");
+    if (v->line)
+        g_string_append_printf(out, ": '%s'", v->line);
+    return g_string_free(out, FALSE);
+}
+
+gboolean
+ami_verdict_user_data_is_script(const char *data, size_t len)
+{
+    static const char cloud_config[] = "#cloud-config";
+
+    if (len >= 2 && data[0] == '#' && data[1] == '!')
+        return TRUE;
+    if (len < strlen(cloud_config) || memcmp(data, cloud_config, strlen(cloud_config)) != 0)
+        return FALSE;
+    /* A top-level key starts its line: "runcmd:" at column 0. */
+    for (size_t i = 0; i + strlen("runcmd:") <= len; i++) {
+        if ((i == 0 || data[i - 1] == '\n') && memcmp(data + i, "runcmd:", strlen("runcmd:")) == 0)
+            return TRUE;
+    }
+    return FALSE;
 }

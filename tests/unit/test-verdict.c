@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "ami-run/cleanup.h"
 #include "ami-run/verdict.h"
 #include "test-util.h"
 
@@ -630,6 +631,187 @@ test_user_data_status_needs_cloud_init(void **state)
     assert_int_equal(ami_verdict_get(s)->matches->len, 0);
 }
 
+/* The locale line and the final line of debian_locale_boot, cleaned. */
+#define LOCALE_LINE                                                                             \
+    "[   36.4] cloud-init[511]: 2026-12-01 20:00:22,311 - util.py[WARNING]: Running module "   \
+    "locale (<module 'cloudinit.config.cc_locale' from "                                        \
+    "'/usr/lib/python3/dist-packages/cloudinit/config/cc_locale.py'>) failed"
+#define FINISHED_LINE                                                                           \
+    "[   48.0] cloud-init[530]: Cloud-init v. 22.4.2 finished at Tue, 01 Dec 2026 20:00:33 "    \
+    "+0000. Datasource DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up 47.90 seconds"
+
+/* Issue 13's line: under --strict the locale module decides, once cloud-init finished, and
+ * the verdict says the user data ran and exited 0 (a script; scripts-user did not fail). */
+static void
+test_summary_strict_names_module_and_user_data(void **state)
+{
+    AmiVerdictOptions o = {.user_data = TRUE, .user_data_script = TRUE, .strict = TRUE};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    g_autofree char *line = NULL;
+    g_autoptr(json_t) j = NULL;
+    guint64 offsets[8];
+
+    (void)state;
+    assert_int_equal(feed_lines(s, debian_locale_boot, offsets), AMI_OUTCOME_FAILURE);
+    line = ami_verdict_summary(ami_verdict_get(s));
+    assert_string_equal(line, "failure (cloud-init-failed: module locale; user data ran, exit 0) "
+                              "after 50.0 s, stage cloud-init-finished: '" LOCALE_LINE "'");
+    j = ami_verdict_to_json(ami_verdict_get(s), TRUE);
+    assert_int_equal(json_integer_value(json_object_get(j, "UserDataExit")), 0);
+}
+
+/* Without --strict the same boot exits 0, the locale module a warning in the line. */
+static void
+test_summary_default_warns(void **state)
+{
+    AmiVerdictOptions o = {.user_data = TRUE, .user_data_script = TRUE};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    g_autofree char *line = NULL;
+    guint64 offsets[8];
+
+    (void)state;
+    assert_int_equal(feed_lines(s, debian_locale_boot, offsets), AMI_OUTCOME_SUCCESS);
+    line = ami_verdict_summary(ami_verdict_get(s));
+    assert_string_equal(line, "success with 1 warning (cloud-init-failed: module locale) after "
+                              "50.0 s, stage cloud-init-finished, user data ran, exit 0: '"
+                              FINISHED_LINE "'");
+}
+
+/* The verdict is decided after the final line, not at the locale line: its offset is past
+ * the end of "Cloud-init v. … finished" (the slow test checks this on console.log). */
+static void
+test_decided_after_cloud_init_finished(void **state)
+{
+    AmiVerdictOptions o = {.user_data = TRUE, .strict = TRUE};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(json_t) j = NULL;
+    guint64 offsets[8];
+
+    (void)state;
+    assert_int_equal(feed_lines(s, debian_locale_boot, offsets), AMI_OUTCOME_FAILURE);
+    assert_true(ami_verdict_get(s)->decided_offset == offsets[5] + strlen(debian_locale_boot[5]));
+    j = ami_verdict_to_json(ami_verdict_get(s), TRUE);
+    assert_true(json_integer_value(json_object_get(j, "DecidedOffset")) ==
+                (json_int_t)(offsets[5] + strlen(debian_locale_boot[5])));
+    /* Not a script (or not known to be one): no exit status is claimed. */
+    assert_int_equal(ami_verdict_get(s)->user_data_exit, -1);
+    assert_null(json_object_get(j, "UserDataExit"));
+}
+
+/* A failed script's exit status is not on the console (cloud-init logs it at DEBUG); its
+ * two lines (cc_scripts_user.py, config/modules.py) are one failure, the verdict's, so
+ * not "with 1 recorded error" (seen on a real boot). */
+static void
+test_summary_failed_user_data_has_no_exit(void **state)
+{
+    static const char *const lines[] = {
+        "Cloud-init v. 22.4.2 running 'modules:final' at Tue.\n",
+        "cc_scripts_user.py[WARNING]: Failed to run module scripts-user (scripts in /x)\n",
+        "util.py[WARNING]: Running module scripts-user (<module 'x'>) failed\n",
+        "Cloud-init v. 22.4.2 finished at Tue. Datasource DataSourceNoCloud.  Up 9 seconds\n",
+        NULL,
+    };
+    AmiVerdictOptions o = {.user_data = TRUE, .user_data_script = TRUE};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    g_autofree char *line = NULL;
+    guint64 offsets[8];
+
+    (void)state;
+    assert_int_equal(feed_lines(s, lines, offsets), AMI_OUTCOME_FAILURE);
+    line = ami_verdict_summary(ami_verdict_get(s));
+    assert_string_equal(line, "failure (cloud-init-failed: module scripts-user; user data failed) "
+                              "after 30.0 s, stage cloud-init-finished: 'cc_scripts_user.py[WARNING]: "
+                              "Failed to run module scripts-user (scripts in /x)'");
+    assert_int_equal(ami_verdict_recorded_count(ami_verdict_get(s)), 2);
+}
+
+/* A recorded error that did not decide is counted, whatever decided (it was dropped from
+ * the line when the guest powered off or a fatal class came). */
+static void
+test_summary_counts_recorded_behind_other_failures(void **state)
+{
+    const char *const early[] = {debian_locale_boot[0], debian_locale_boot[2], NULL};
+    AmiVerdictOptions o = {.user_data = TRUE};
+    g_autoptr(AmiVerdictScanner) off = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) late = ami_verdict_scanner_new(&o, NULL);
+    g_autofree char *a = NULL, *b = NULL;
+    guint64 offsets[8];
+
+    (void)state;
+    feed_lines(off, early, offsets);
+    assert_int_equal(ami_verdict_guest_stopped(off, 30.0), AMI_OUTCOME_FAILURE);
+    a = ami_verdict_summary(ami_verdict_get(off));
+    assert_string_equal(a, "failure (powered-off-before-success; user data not reached) with 1 "
+                           "recorded error after 30.0 s, stage cloud-init");
+    feed_lines(late, early, offsets);
+    assert_int_equal(ami_verdict_deadline(late, 600.0), AMI_OUTCOME_TIMEOUT);
+    b = ami_verdict_summary(ami_verdict_get(late));
+    assert_string_equal(b, "timeout (timeout-stalled; user data not reached) with 1 recorded "
+                           "error after 600.0 s, stage cloud-init");
+}
+
+/* User data cloud-init has no handler for (a script without its "#!") never runs: the
+ * verdict must not say it ran (it said "success …, user data ran"). */
+static void
+test_unhandled_user_data_did_not_run(void **state)
+{
+    static const char *const lines[] = {
+        "[   25.0] cloud-init[420]: Cloud-init v. 22.4.2 running 'init' at Tue.\r\n",
+        "[   26.1] cloud-init[420]: 2026-12-02 06:10:01,100 - __init__.py[WARNING]: Unhandled "
+        "non-multipart (text/x-not-multipart) userdata: 'b'echo hello''...'\r\n",
+        "[   40.0] cloud-init[530]: Cloud-init v. 22.4.2 running 'modules:final' at Tue.\r\n",
+        "[   48.0] cloud-init[530]: Cloud-init v. 22.4.2 finished at Tue, 01 Dec 2026. "
+        "Datasource DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up 47.90 seconds\r\n",
+        NULL,
+    };
+    AmiVerdictOptions o = {.user_data = TRUE};
+    AmiVerdictOptions none = {.until = AMI_UNTIL_CLOUD_INIT};
+    g_autoptr(AmiVerdictScanner) s = ami_verdict_scanner_new(&o, NULL);
+    g_autoptr(AmiVerdictScanner) vendor = ami_verdict_scanner_new(&none, NULL);
+    g_autofree char *line = NULL;
+    guint64 offsets[8];
+
+    (void)state;
+    assert_int_equal(feed_lines(s, lines, offsets), AMI_OUTCOME_FAILURE);
+    assert_string_equal(ami_verdict_get(s)->user_data, "ignored");
+    assert_string_equal(ami_verdict_get(s)->detail, "unhandled user data");
+    assert_true(ami_verdict_get(s)->seconds == 30.0);
+    line = ami_verdict_summary(ami_verdict_get(s));
+    assert_true(g_str_has_prefix(line, "failure (cloud-init-failed: unhandled user data; user "
+                                       "data ignored) after 30.0 s, stage cloud-init-finished: '"));
+    /* Without user data of ours (vendor data), it is a recorded error only. */
+    assert_int_equal(feed_lines(vendor, lines, offsets), AMI_OUTCOME_SUCCESS);
+    assert_int_equal(ami_verdict_recorded_count(ami_verdict_get(vendor)), 1);
+}
+
+/* Which user data runs through scripts-user, so that finishing cleanly means exit 0. */
+static void
+test_user_data_is_script(void **state)
+{
+    static const struct {
+        const char *data;
+        gboolean script;
+    } kinds[] = {
+        {"#!/bin/sh\necho hi\n", TRUE},
+        {"#!", TRUE},
+        {"#cloud-config\nruncmd:\n  - echo hi\n", TRUE},
+        {"#cloud-config\nhostname: x\nruncmd: [ls]\n", TRUE},
+        {"#cloud-config\nlocale: C.UTF-8\n", FALSE},
+        {"#cloud-config\nwrite_files:\n  - content: |\n      runcmd: no\n", FALSE},
+        {"#cloud-config\n  runcmd:\n", FALSE},
+        {"Content-Type: multipart/mixed; boundary=x\n\n--x\n#!/bin/sh\n", FALSE},
+        {"echo hello\n", FALSE},
+        {"#include\nhttp://x/\n", FALSE},
+        {"", FALSE},
+        {"#", FALSE},
+    };
+
+    (void)state;
+    for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
+        assert_int_equal(ami_verdict_user_data_is_script(kinds[i].data, strlen(kinds[i].data)),
+                         kinds[i].script);
+}
+
 static void
 test_bad_regex(void **state)
 {
@@ -678,6 +860,13 @@ main(void)
         cmocka_unit_test(test_user_data_not_reached),
         cmocka_unit_test(test_user_data_status_needs_cloud_init),
         cmocka_unit_test(test_match_list_is_bounded),
+        cmocka_unit_test(test_summary_strict_names_module_and_user_data),
+        cmocka_unit_test(test_summary_default_warns),
+        cmocka_unit_test(test_decided_after_cloud_init_finished),
+        cmocka_unit_test(test_summary_failed_user_data_has_no_exit),
+        cmocka_unit_test(test_summary_counts_recorded_behind_other_failures),
+        cmocka_unit_test(test_unhandled_user_data_did_not_run),
+        cmocka_unit_test(test_user_data_is_script),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_tail),
         cmocka_unit_test(test_root_device_not_found_names_nvme),
