@@ -31,7 +31,8 @@ char *ami_report_html(const json_t *report);
 /**
  * ami_report_escape() - append @s (@len bytes, -1: NUL-terminated) to @out as XML/HTML
  * text: markup characters escaped, invalid UTF-8 replaced by U+FFFD and characters XML 1.0
- * does not allow (C0 controls but tab, LF; CR) by their control pictures (U+2400…).
+ * does not allow (C0 controls but tab and LF) by their control pictures (U+2400…); CR is
+ * dropped (serial consoles end lines with CR LF).
  */
 void ami_report_escape(GString *out, const char *s, gssize len);
 

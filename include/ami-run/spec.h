@@ -28,7 +28,7 @@ json_t *ami_spec_parse(const char *text, gsize len, const char *filename, const 
  * ami_spec_from_image() - the spec of `ami-run test --image-id ID [--component F…]`: one
  * image, the default matrix.  Returns a new reference.
  */
-json_t *ami_spec_from_image(const char *image_id, char **components);
+json_t *ami_spec_from_image(const char *image_id, const char *const *components);
 
 /**
  * ami_spec_expand() - the cells of @spec over @images, the resolved images in spec order

@@ -44,7 +44,7 @@ load_spec(const TestOptions *o, GError **error)
     if (!o->spec == !o->image_id)
         return ami_error_invalid(error, "give a SPEC file or --image-id, one of them"), NULL;
     if (o->image_id) {
-        json_t *spec = ami_spec_from_image(o->image_id, o->components);
+        json_t *spec = ami_spec_from_image(o->image_id, (const char *const *)o->components);
 
         if (o->phases)
             json_object_set_new(spec, "Phases", json_string(o->phases));

@@ -27,6 +27,7 @@ ami_report_escape(GString *out, const char *s, gssize len)
         case '"': g_string_append(out, "&quot;"); break;
         case '\t':
         case '\n': g_string_append_c(out, (char)c); break;
+        case '\r': break; /* serial consoles end lines with CR LF */
         default:
             if (c < 0x20 || c == 0x7f)
                 g_string_append_unichar(out, c == 0x7f ? 0x2421 : 0x2400 + c);

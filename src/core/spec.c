@@ -621,12 +621,12 @@ ami_spec_parse(const char *text, gsize len, const char *filename, const char *ba
 }
 
 json_t *
-ami_spec_from_image(const char *image_id, char **components)
+ami_spec_from_image(const char *image_id, const char *const *components)
 {
     json_t *spec = spec_skeleton();
 
     json_array_append_new(json_object_get(spec, "Images"), json_pack("{s:s}", "Id", image_id));
-    for (char **p = components; p && *p; p++)
+    for (const char *const *p = components; p && *p; p++)
         json_array_append_new(json_object_get(spec, "Components"), json_string(*p));
     return spec;
 }
