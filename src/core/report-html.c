@@ -192,6 +192,30 @@ console(GString *out, const char *id, const json_t *attempt, gboolean open)
     g_string_append(out, "</pre></details>\n");
 }
 
+/* Attempts before the last: a flaky cell's failures are shown, never hidden. */
+static void
+earlier_attempts(GString *out, const json_t *cell)
+{
+    const json_t *attempts = json_object_get(cell, "Attempts");
+
+    if (json_array_size(attempts) < 2)
+        return;
+    g_string_append(out, "<h3>Earlier attempts</h3>\n<ul class=\"attempts\">\n");
+    for (size_t i = 0; i + 1 < json_array_size(attempts); i++) {
+        const json_t *a = json_array_get(attempts, i);
+
+        g_string_append_printf(out, "<li class=\"attempt\">attempt %zu: ", i + 1);
+        text(out, verdict_text(a));
+        g_string_append_printf(out, " after %.1f s", json_number_value(json_object_get(a, "Seconds")));
+        if (str(a, "InstanceId")) {
+            g_string_append(out, ", instance ");
+            text(out, str(a, "InstanceId"));
+        }
+        g_string_append(out, "</li>\n");
+    }
+    g_string_append(out, "</ul>\n");
+}
+
 static void
 cell_section(GString *out, const json_t *cell)
 {
@@ -221,6 +245,7 @@ cell_section(GString *out, const json_t *cell)
     }
     g_string_append_printf(out, ", attempt %zu</p>\n", json_array_size(json_object_get(cell, "Attempts")));
     checks(out, id, json_object_get(a, "Checks"));
+    earlier_attempts(out, cell);
     matches(out, id, a);
     g_string_append(out, "<h3>Boot timeline</h3>\n");
     g_string_append(out, svg ? svg : "<p>timing unreadable</p>\n");
