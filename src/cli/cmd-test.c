@@ -15,6 +15,7 @@
 #include "ami-run/filter.h"
 #include "ami-run/host.h"
 #include "ami-run/import.h"
+#include "ami-run/plan.h"
 #include "ami-run/report.h"
 #include "ami-run/spec.h"
 #include "ami-run/store.h"
@@ -81,6 +82,10 @@ check_inputs(const TestOptions *o, json_t *spec, GError **error)
     size_t i;
     json_t *e;
 
+    AmiAccel accel;
+
+    if (o->accel && !ami_accel_from_string(o->accel, &accel))
+        return ami_error_invalid(error, "--accel '%.32s' is not one of auto, kvm, tcg", o->accel);
     if (o->timeout && !uint_option(o->timeout, "timeout", 1, 86400, &v, error))
         return FALSE;
     if (o->timeout)

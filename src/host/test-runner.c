@@ -195,8 +195,8 @@ finish_cell(Runner *r, Cell *c)
         c->state = "cancelled";
     else if (passed)
         c->state = c->attempt > 1 ? "flaky" : "passed";
-    else if (c->attempt <= (guint)retries)
-        c->state = "retrying"; /* started again by the scheduler */
+    else if (c->attempt <= (guint)retries && c->exit_code != 2)
+        c->state = "retrying"; /* started again by the scheduler; not a refused input */
     else
         c->state = "failed";
     json_object_set_new(c->cell, "Status", json_string(c->state));

@@ -33,6 +33,8 @@ refused 2 test --image-id ami-0123456789abcdef0
 contains "$ERR" "Image 'ami-0123456789abcdef0' does not exist"
 refused 2 test --image-id "$ami" --component "$WORK/nope.yaml"
 contains "$ERR" "component '$WORK/nope.yaml' is not a readable file"
+refused 2 test --image-id "$ami" --accel bogus
+contains "$ERR" "--accel 'bogus' is not one of auto, kvm, tcg"
 refused 2 test --image-id "$ami" --jobs 0
 contains "$ERR" "--jobs '0' must be an integer from 1 to 256"
 refused 2 test --image-id "$ami" --junit "$WORK/no/such/dir/j.xml"
