@@ -46,6 +46,7 @@ typedef struct {
     guint n, running;
     gboolean changed, stopping;
     gint64 stop_at;
+    gint64 t0;
 } Runner;
 
 static void
@@ -149,8 +150,9 @@ attempt_json(Runner *r, Cell *c)
         console = valid;
         console_len = strlen(valid);
     }
-    a = json_pack("{s:i, s:i, s:f}", "Attempt", (int)c->attempt, "ExitCode", c->exit_code,
-                  "Seconds", c->seconds);
+    a = json_pack("{s:i, s:i, s:f, s:f}", "Attempt", (int)c->attempt, "ExitCode", c->exit_code,
+                  "StartSeconds", (double)(c->started - r->t0) / G_USEC_PER_SEC, "Seconds",
+                  c->seconds);
     if (c->instance_id)
         json_object_set_new(a, "InstanceId", json_string(c->instance_id));
     if (console_path)
@@ -296,7 +298,8 @@ gboolean
 ami_test_run(AmiStore *store, const json_t *spec, json_t *cells, const AmiTestRunOptions *opts,
              GError **error)
 {
-    Runner r = {store, spec, opts, NULL, NULL, (guint)json_array_size(cells), 0, TRUE, FALSE, 0};
+    Runner r = {store, spec, opts, NULL, NULL, (guint)json_array_size(cells), 0, TRUE, FALSE, 0,
+                g_get_monotonic_time()};
     guint tick;
     gboolean ok = TRUE;
 

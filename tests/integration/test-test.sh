@@ -55,6 +55,10 @@ j() { jq -r "$1" "$WORK/r.json"; }
     fail "cell 1 checks: $(j '.Cells[0].Attempts[0].Checks')"
 [ "$(j '.Cells[3].Attempts[0].Checks[0].Type')" = root-device-not-found ] ||
     fail "panic cell boot check: $(j '.Cells[3].Attempts[0].Checks[0]')"
+# --jobs 2: never more than two attempts at once, and two did run at once.
+most=$(jq '[.Cells[].Attempts[] | [.StartSeconds, .StartSeconds + .Seconds]] as $iv
+    | [$iv[] | .[0] as $t | [$iv[] | select(.[0] <= $t and $t < .[1])] | length] | max' "$WORK/r.json")
+[ "$most" = 2 ] || fail "--jobs 2: $most attempts ran at once"
 for i in 0 1 2 3; do
     iid=$(j ".Cells[$i].Attempts[-1].InstanceId")
     [ "$(state_of "$iid")" = terminated ] || fail "cell $i's instance $iid is $(state_of "$iid")"
@@ -62,7 +66,7 @@ for i in 0 1 2 3; do
     [ -s "$(j ".Cells[$i].Attempts[-1].Console")" ] || fail "cell $i has no console file"
 done
 grep -q ConsoleText "$WORK/r.json" && fail "console text in the JSON report"
-ok "JSON: 4 cells, statuses, the panic verdict, checks, each instance terminated and clean"
+ok "JSON: 4 cells, statuses, the panic verdict, checks, 2 at a time, each instance terminated and clean"
 
 # JUnit: valid against the schema; one testsuite per cell, the failure typed by class.
 xmllint --noout --schema "$XSD" "$WORK/r.xml" 2>"$WORK/xmllint" ||
