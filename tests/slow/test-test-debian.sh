@@ -16,7 +16,7 @@ images: [$debian, $tiny]
 matrix:
   user-data:
     - {name: hello, text: "#!/bin/sh\necho ami-run-test-hello \$((6 * 7))\n"}
-success: ['ami-run-tiny: ready', '^ami-run-test-hello 42']
+success: ['ami-run-tiny: ready', 'ami-run-test-hello 42']
 must-appear: ['Linux version', 'ami-run-test-hello 42']
 must-not-appear: ['Call Trace']
 timeout: 300
