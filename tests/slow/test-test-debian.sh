@@ -28,7 +28,8 @@ contains "$ERR" "2 cells: 2 passed or flaky, 0 failed"
 [ "$(jq -r '[.Cells[].Status] | join(",")' "$WORK/r.json")" = passed,passed ] || fail "statuses"
 [ "$(jq -r '[.Cells[0].Attempts[0].Checks[] | .Status] | join(",")' "$WORK/r.json")" = \
     passed,passed,passed,passed ] || fail "Debian's checks: $(jq -c '.Cells[0].Attempts[0].Checks' "$WORK/r.json")"
-xmllint --noout --schema "$TOP/tests/data/test/junit.xsd" "$WORK/r.xml" || fail "JUnit invalid"
+xmllint --noout --schema "$TOP/tests/data/test/junit.xsd" "$WORK/r.xml" 2>"$WORK/xmllint" ||
+    fail "JUnit invalid: $(cat "$WORK/xmllint")"
 timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --user-data-dir="$WORK/chromium" --dump-dom "file://$WORK/r.html" >"$WORK/dom.html" 2>/dev/null ||
     fail "chromium --dump-dom failed"
