@@ -227,6 +227,7 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("enable-image-deprecation", enable_image_deprecation, "Set an AMI's DeprecationTime") \
     X("disable-image-deprecation", disable_image_deprecation, "Clear an AMI's DeprecationTime") \
     X("run", run, "Boot an AMI, stream its console, exit with a verdict")                 \
+    X("test", test, "Boot a matrix of AMIs and settings in parallel; JUnit, JSON and HTML reports") \
     X("run-instances", run_instances, "Launch instances of an AMI, detached (EC2's RunInstances)") \
     X("describe-instances", describe_instances, "List instances (running and terminated)") \
     X("describe-instance-status", describe_instance_status, "Status checks of instances, from their boot verdicts") \
