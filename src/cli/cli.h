@@ -22,6 +22,7 @@ typedef struct {
     const char *verb;
     char *store_path; /* --store, resolved */
     CliOutput output;
+    gboolean output_set; /* --output was given (inspect, logs: text unless it was) */
     const char *query; /* --query JMESPath, checked before the verb runs */
     const char *region; /* --region (run: the instance's region), or NULL */
     gboolean progress; /* stderr is a terminal */
@@ -224,6 +225,8 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("describe-key-pairs", describe_key_pairs, "List key pairs (fingerprints as EC2 computes them)") \
     X("delete-key-pair", delete_key_pair, "Delete a key pair's public key from the store") \
     X("prune", prune, "Remove the records of terminated instances")                      \
+    X("inspect", inspect, "Inspect an AMI's disks offline: what will stop or spoil its boot") \
+    X("logs", logs, "The guest's own logs (cloud-init, journal) from a stopped instance's volumes") \
     X("wait", wait, "Wait until a resource reaches a state (EC2's waiters)")
 
 #define CLI_DECLARE(name, fn, help) gboolean cmd_##fn(Cli *cli, int argc, char **argv, GError **error);
