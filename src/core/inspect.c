@@ -529,7 +529,7 @@ check_boot(json_t *report, json_t *facts, json_t *entries)
                      : "add console=ttyS0,115200 to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)",
                  "%s: kernel '%s' has no serial console= (%s): the boot after the boot loader does not reach the serial console, which ami-run and EC2's get-console-output read",
                  src, json_string_value(json_object_get(e, "Kernel")),
-                 json_string_value(json_object_get(e, "Options"))[0] ? "only other consoles" : "no options at all");
+                 json_array_size(json_object_get(e, "Console")) ? "only other consoles" : "no console= at all");
         if (root && device_name_bus(root))
             warn(report, "root-device-name",
                  "use root=UUID=… or root=LABEL=… (update-grub does this unless GRUB_DISABLE_LINUX_UUID is set)",
@@ -714,8 +714,8 @@ ami_inspect_report(json_t *facts)
         disk_root = disk_root || json_object_get(e, "Root");
     json_object_set_new(report, "Os", json_is_object(root) ? os_facts(root) : json_null());
     json_object_set_new(report, "Boot", json_incref(entries));
-    check_boot(report, facts, entries);
     check_initramfs(report, facts, entries, disk_root);
+    check_boot(report, facts, entries);
     if (!json_is_object(root)) {
         const char *r = why ? why : "no Linux root file system found";
 
