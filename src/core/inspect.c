@@ -544,13 +544,16 @@ check_initramfs(json_t *report, json_t *facts, json_t *entries, gboolean roots_o
     static const char *const drivers[] = {AMI_INSPECT_DRIVERS, NULL};
     json_t *builtin = json_object_get(json_object_get(facts, "Root"), "Builtin");
     json_t *out = json_array();
+    gboolean named = FALSE;
     size_t i;
     json_t *ir;
 
     json_object_set_new(report, "Initramfs", out);
+    json_array_foreach(entries, i, ir)
+        named = named || json_object_get(ir, "Initrd");
     if (!json_array_size(json_object_get(facts, "Initramfs")))
-        undetermined(report, "Initramfs", json_array_size(entries) ? "the initrd the boot loader names is not on the disk"
-                                                                   : "no initramfs found (no boot loader configuration names one)");
+        undetermined(report, "Initramfs", named ? "the initrd the boot loader names is not on the disk"
+                                                : "no boot loader entry names an initramfs (the kernel mounts root= itself)");
     json_array_foreach(json_object_get(facts, "Initramfs"), i, ir) {
         const char *path = json_string_value(json_object_get(ir, "Path"));
         json_t *files = json_object_get(ir, "Files");

@@ -68,6 +68,7 @@ test_inspect_goldens(void **state)
     check_golden("debian-ok");
     check_golden("broken");
     check_golden("no-cloud-init");
+    check_golden("panic");
 }
 
 /* The tiny image: its initramfs is its root, so a missing nvme driver is no warning. */
