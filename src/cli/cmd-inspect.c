@@ -48,7 +48,7 @@ print_report(const Cli *cli, json_t *report)
 {
     g_autofree char *text = NULL;
 
-    if (cli->output_set && cli->output != CLI_OUTPUT_TEXT) {
+    if ((cli->output_set && cli->output != CLI_OUTPUT_TEXT) || cli->query) {
         cli_print(cli, report);
         return;
     }

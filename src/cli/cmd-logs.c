@@ -71,7 +71,7 @@ print_logs(const Cli *cli, const char *id, json_t *logs)
     size_t i;
     json_t *l;
 
-    if (cli->output_set && cli->output != CLI_OUTPUT_TEXT) {
+    if ((cli->output_set && cli->output != CLI_OUTPUT_TEXT) || cli->query) {
         g_autoptr(json_t) out = json_pack("{s:s, s:O}", "InstanceId", id, "Logs", logs);
         cli_print(cli, out);
         return;
