@@ -69,8 +69,8 @@ sum=$(sha256sum "$root")
 run 0 --output json logs "$IID" --since-boot
 [ "$(sha256sum "$root")" = "$sum" ] || fail "logs changed the instance's root volume"
 log=$(jq -r '.Logs[] | select(.Source == "/var/log/cloud-init.log") | .Text' <<<"$OUT")
-contains "$log" "Failed running /var/lib/cloud/instance/scripts/"
-contains "$log" "scripts-user"
+contains "$log" "cc_scripts_user.py[WARNING]: Failed to run module scripts-user"
+contains "$log" "Exit code: 3"
 [ "$(grep -c "running 'init-local'" <<<"$log")" = 1 ] || fail "--since-boot kept more than one boot of cloud-init.log"
 contains "$(jq -r '.Logs[] | select(.Source == "/var/log/cloud-init-output.log") | .Text' <<<"$OUT")" \
     "script user data about to fail"
