@@ -22,6 +22,7 @@ typedef struct {
     const char *verb;
     char *store_path; /* --store, resolved */
     CliOutput output;
+    gboolean output_set; /* --output was given (inspect, logs: text unless it was) */
     const char *query; /* --query JMESPath, checked before the verb runs */
     const char *region; /* --region (run: the instance's region), or NULL */
     gboolean progress; /* stderr is a terminal */
@@ -246,7 +247,9 @@ gboolean cmd_supervise(Cli *cli, int argc, char **argv, GError **error);
     X("prune", prune, "Remove the records of terminated instances")                      \
     X("wait", wait, "Wait until a resource reaches a state (EC2's waiters)") \
     X("reproduce", reproduce, "Boot an AMI and compare with a saved EC2 console output") \
-    X("bundle", bundle, "Archive what an instance ran: AMI, digests, domain, firmware, console, verdict")
+    X("bundle", bundle, "Archive what an instance ran: AMI, digests, domain, firmware, console, verdict") \
+    X("inspect", inspect, "Inspect an AMI's disks offline: what will stop or spoil its boot") \
+    X("logs", logs, "The guest's own logs (cloud-init, journal) from a stopped instance's volumes")
 
 #define CLI_DECLARE(name, fn, help) gboolean cmd_##fn(Cli *cli, int argc, char **argv, GError **error);
 CLI_VERBS(CLI_DECLARE)

@@ -18,6 +18,7 @@
 #include "ami-run/host.h"
 #include "ami-run/ids.h"
 #include "ami-run/import.h"
+#include "ami-run/inspect.h"
 #include "ami-run/launch.h"
 #include "ami-run/netinfo.h"
 #include "ami-run/netrewrite.h"
@@ -40,6 +41,8 @@ typedef struct {
     char **components, *phases;
     /* reproduce/bundle (docs/reproduce.md) */
     char *from_bundle;
+    /* forensics (docs/forensics.md) */
+    int keep_failed;
 } RunOpts;
 
 typedef struct {
@@ -688,6 +691,10 @@ report(const Cli *cli, RunCtx *c, const char *instance_id)
     if (v->unlisted)
         fprintf(stderr, "ami-run: %s: %s: %u less severe matches not listed (see the console log)\n",
                 cli->verb, instance_id, v->unlisted);
+    if (v->outcome == AMI_OUTCOME_FAILURE && ami_inspect_explains(v->class_id))
+        fprintf(stderr, "ami-run: %s: %s: the image's disk may show why: ami-run inspect %s "
+                "(boot entries, initramfs drivers, fstab, cloud-init; read-only)\n", cli->verb,
+                instance_id, c->plan->image_id);
     if (v->outcome != AMI_OUTCOME_SUCCESS) {
         g_auto(GStrv) tail = ami_verdict_tail(c->scanner, 30);
 
@@ -911,6 +918,37 @@ record_components(const Cli *cli, RunCtx *c, AmiLaunch *launch, json_t *verdict)
     return failure;
 }
 
+/* How long a guest in userspace gets to shut down, so its logs reach its disk. */
+#define KEEP_FAILED_SHUTDOWN_S 30
+
+/*
+ * --keep-failed: stop the failed instance instead of terminating it, so `logs` can read
+ * its volumes.  A guest that reached userspace is asked to power off first (ACPI), so
+ * that what journald and cloud-init wrote is on the disk and not only in its page cache;
+ * one that never got there (a panic, no root) has nothing to flush and stops at once.
+ */
+static void
+keep_failed(const Cli *cli, RunCtx *c, AmiLaunch *launch)
+{
+    const char *stage = ami_verdict_get(c->scanner)->stage;
+    const char *id = c->plan->instance_id;
+
+    if (stage && (g_str_has_prefix(stage, "userspace") || g_str_has_prefix(stage, "cloud-init")) &&
+        !ami_launch_guest_stopped(launch) && ami_launch_shutdown(launch, NULL)) {
+        gint64 end = g_get_monotonic_time() + KEEP_FAILED_SHUTDOWN_S * G_USEC_PER_SEC;
+        char buf[4096];
+
+        while (!ami_launch_guest_stopped(launch) && !ami_signals_pending() &&
+               g_get_monotonic_time() < end) {
+            ami_launch_read_console(launch, buf, sizeof(buf)); /* kept in console.log */
+            g_usleep(100 * 1000);
+        }
+    }
+    ami_launch_stop(launch, "the run failed (--keep-failed)");
+    cli_notice(cli, "%s: kept stopped with its volumes (--keep-failed): ami-run logs %s; end it: "
+               "ami-run terminate-instances --instance-ids %s", id, id, id);
+}
+
 static gboolean
 execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
 {
@@ -968,7 +1006,10 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     if (c->toe)
         component_failure = record_components(cli, c, launch, verdict);
     ami_launch_set_verdict(launch, verdict);
-    ami_launch_terminate(launch, "run finished");
+    if (o->keep_failed > 0 && (outcome != AMI_OUTCOME_SUCCESS || component_failure))
+        keep_failed(cli, c, launch);
+    else
+        ami_launch_terminate(launch, "run finished");
     if (component_failure && outcome == AMI_OUTCOME_SUCCESS) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_BOOT, "%s: component-failed: %s",
                     c->plan->instance_id, component_failure);
@@ -1108,6 +1149,8 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"phases", ARG_STRING, &o.phases, "LIST", "the documents' phases to run, comma-separated (default validate,test)"},
         /* reproduce/bundle */
         {"from-bundle", ARG_STRING, &o.from_bundle, "FILE", "boot the plan of an `ami-run bundle` archive again (its snapshots must be in the store)"},
+        /* forensics */
+        {"keep-failed", ARG_BOOL, &o.keep_failed, NULL, "a failed run keeps the instance stopped with its volumes, for 'ami-run logs'"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
     RunCtx c = {0};
@@ -1132,6 +1175,11 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
     if (o.keep > 0 && o.detach > 0) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                     "give --keep (watch, then leave it running) or --detach (return at once), not both");
+        goto out;
+    }
+    if (o.keep_failed > 0 && (o.keep > 0 || o.detach > 0)) {
+        g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
+                    "--keep-failed is for a run that ends with its verdict; --keep and --detach keep the instance anyway");
         goto out;
     }
     if ((o.dry_run <= 0 && !resolve_qemu_user(cli, &o, &c, error)) || !resolve(cli, &o, &c, error))

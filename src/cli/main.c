@@ -93,6 +93,8 @@ take_globals(Cli *cli, int *argc, char **argv, GError **error)
             g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID,
                         "--output '%s' is not one of json, table, text", value);
             return FALSE;
+        } else {
+            cli->output_set = TRUE;
         }
     }
     *argc = out;
