@@ -244,6 +244,9 @@ net7=$(AMI="$ami" AMI_RUN="$BIN" ROUNDS="$ROUNDS" bench/own-network.sh)
 say "8/8 create-image of an instance that changed 10 MiB of a 3 GiB image (bench/create-image.sh)"
 cap8=$(AMI="$ami" AMI_RUN="$BIN" ROUNDS="$ROUNDS" bench/create-image.sh)
 
+say "9/9 ami-run's own share of a boot, phase by phase, from its timeline (bench/overhead.sh)"
+over9=$(AMI="$ami" AMI_RUN="$BIN" ROUNDS="$ROUNDS" bench/overhead.sh)
+
 verdict() { # verdict VALUE GOAL (lower is better)
     if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo "met"; else echo "**missed**"; fi
 }
@@ -278,6 +281,7 @@ cloud kernel, busybox); "boot" is the time until its console prints \`$MARK\`.
 | 6b | the same import vs the same work by hand: convert, \`openssl dgst -sha256\`, \`sync FILE\` | $(fmt "$imp_m") s | $(fmt "$same_m") s | $(fmt "$r6b")× | – | |
 $(head -1 <<<"$net7")
 $(head -2 <<<"$cap8")
+$(head -2 <<<"$over9")
 
 Raw samples (s): raw $(echo "${raw[@]}"); raw, same devices $(echo "${raws[@]}"); ami-run $(echo "${ami_t[@]}"); launch $(echo "${launch[@]}");
 1 GiB $(echo "${small[@]}"); 1 TiB $(echo "${big[@]}"); one $(echo "${one[@]}"); four $(echo "${four[@]}");
@@ -285,7 +289,8 @@ raw one $(echo "${rone[@]}"); raw four $(echo "${rfour[@]}");
 convert $(echo "${conv[@]}"); convert+sha256+sync $(echo "${same[@]}"); import $(echo "${imp[@]}");
 RSS KiB $(echo "${rss[@]}"); virsh RSS KiB $(echo "${virsh_rss[@]}"); --version RSS KiB $floor;
 $(tail -1 <<<"$net7");
-$(tail -1 <<<"$cap8").
+$(tail -1 <<<"$cap8");
+$(tail -1 <<<"$over9").
 MD
 if [ -f "$OUT_MD" ] && grep -q '^## Notes' "$OUT_MD"; then
     sed -n '/^## Notes/,$p' "$OUT_MD" >>"$OUT_MD.new"

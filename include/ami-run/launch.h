@@ -14,6 +14,7 @@
 #include "ami-run/plan.h"
 #include "ami-run/seed.h"
 #include "ami-run/store.h"
+#include "ami-run/timing.h"
 
 G_BEGIN_DECLS
 
@@ -95,6 +96,13 @@ gboolean ami_launch_resume(AmiLaunch *launch, GError **error);
 /** ami_launch_instance_id() - borrowed. */
 const char *ami_launch_instance_id(const AmiLaunch *launch);
 
+/**
+ * ami_launch_set_timing() - the boot's timeline (borrowed; it must outlive @launch, or
+ * be unset with NULL): the start marks libvirt-start, qemu-exec and running, the
+ * teardown marks teardown, and every write of the record saves it as AmiRun.Timing.
+ */
+void ami_launch_set_timing(AmiLaunch *launch, AmiTiming *timing);
+
 /** ami_launch_set_supervised() - mark the owner as a supervisor (stop-instances may signal it). */
 void ami_launch_set_supervised(AmiLaunch *launch);
 
@@ -159,6 +167,14 @@ GPtrArray *ami_instances_list(AmiStore *store, GError **error);
  */
 gboolean ami_instance_set_verdict(AmiStore *store, const char *instance_id, json_t *verdict,
                                   GError **error);
+
+/**
+ * ami_instance_set_timing() - AmiRun.Timing of a record whose guest a supervisor holds
+ * (run --keep), as ami_instance_set_verdict(): the phases the record has (the
+ * supervisor's start) are merged into @timing first, then @timing is written.
+ */
+gboolean ami_instance_set_timing(AmiStore *store, const char *instance_id, AmiTiming *timing,
+                                 GError **error);
 
 /**
  * ami_instance_modify() - modify-instance-attribute on a stopped instance: a new

@@ -53,6 +53,15 @@ typedef struct {
     gboolean recorded;
 } AmiVerdictMatch;
 
+/* The first time the console showed one boot stage. */
+typedef struct {
+    const char *name; /* static: firmware, bootloader, kernel, initramfs, userspace, cloud-init… */
+    double seconds;   /* since the start, as fed */
+} AmiVerdictStage;
+
+/* More than the scanner's stage table holds (verdict.c checks it at compile time). */
+#define AMI_VERDICT_MAX_STAGES 16
+
 typedef struct {
     AmiOutcome outcome;
     const char *class_id; /* "success", "kernel-panic", "timeout-stalled"… (static) */
@@ -69,6 +78,9 @@ typedef struct {
     GPtrArray *matches;   /* AmiVerdictMatch*: every failure marker seen, most severe first
                            * (decisive ones, then by class order, then by offset) */
     guint unlisted;       /* matches beyond AMI_VERDICT_MAX_MATCHES, the least severe */
+    AmiVerdictStage stages[AMI_VERDICT_MAX_STAGES]; /* each stage the first time it was seen,
+                                                     * in console order (the boot timeline) */
+    guint n_stages;
 } AmiVerdict;
 
 /* A guest repeating a failure line must not grow the list without bound. */

@@ -26,6 +26,7 @@
 #include "ami-run/qemu-user.h"
 #include "ami-run/seed.h"
 #include "ami-run/toe.h"
+#include "ami-run/timing.h"
 #include "ami-run/verdict.h"
 #include "cli.h"
 #include "keypair-common.h"
@@ -43,6 +44,7 @@ typedef struct {
     char *from_bundle;
     /* forensics (docs/forensics.md) */
     int keep_failed;
+    int timing; /* --timing */
 } RunOpts;
 
 typedef struct {
@@ -63,6 +65,7 @@ typedef struct {
     const char *qemu_user; /* as root: QEMU's user (borrowed), else NULL */
     gboolean quiet;        /* run-instances: no notices, the caller prints the reservation */
     AmiToeRun *toe;        /* --component: the documents, compiled; NULL without */
+    AmiTiming *timing;     /* the boot's timeline (AmiRun.Timing), from the command's start */
 } RunCtx;
 
 static void
@@ -81,6 +84,7 @@ run_ctx_clear(RunCtx *c)
         g_bytes_unref(c->user_data);
     json_decref(c->amirun_fields);
     ami_toe_run_free(c->toe);
+    ami_timing_free(c->timing);
 }
 
 static gboolean
@@ -770,6 +774,7 @@ watch(RunCtx *c, Watch *w, gint64 start)
 
         while ((n = watch_read(w, buf, sizeof(buf))) > 0) {
             any = TRUE;
+            ami_clock_mark(c->timing, AMI_PHASE_FIRST_CONSOLE_BYTE); /* the first one stays */
             if (c->stream)
                 fwrite(buf, 1, (size_t)n, stdout);
             if (ami_verdict_feed(c->scanner, buf, (size_t)n, t) != AMI_OUTCOME_RUNNING) {
@@ -790,6 +795,31 @@ watch(RunCtx *c, Watch *w, gint64 start)
             return ami_verdict_deadline(c->scanner, t);
         g_usleep(50 * 1000);
     }
+}
+
+/*
+ * The verdict is in: the timeline gets its moment and the stages the scanner saw, whose
+ * times count from @start (the watch's), not from the command's start.
+ */
+static void
+note_verdict(RunCtx *c, gint64 start)
+{
+    ami_clock_mark(c->timing, AMI_PHASE_VERDICT);
+    ami_timing_set_stages(c->timing, ami_verdict_get(c->scanner),
+                          (double)(start - ami_timing_origin(c->timing)) / G_USEC_PER_SEC);
+}
+
+/*
+ * --timing: the timeline on stderr, after the verdict and the teardown (docs/run.md
+ * "Timing"): one line per phase and stage, by time, with the time since the line before.
+ */
+static void
+print_timing(const Cli *cli, const RunCtx *c, const json_t *timing)
+{
+    g_autofree char *text = ami_timing_format(timing);
+
+    fprintf(stderr, "ami-run: %s: %s: timing (seconds since the command started; + since the "
+            "line before):\n%s", cli->verb, c->plan->instance_id, text);
 }
 
 static gboolean
@@ -815,9 +845,11 @@ print_instance(const Cli *cli, RunCtx *c)
 
 /* --detach / --keep: a supervisor holds the guest; we only watch its files. */
 static gboolean
-execute_supervised(const Cli *cli, RunCtx *c, AmiLaunch *launch, gboolean detach, GError **error)
+execute_supervised(const Cli *cli, RunCtx *c, const RunOpts *o, AmiLaunch *launch,
+                   GError **error)
 {
     const char *id = c->plan->instance_id;
+    gboolean detach = o->detach > 0;
     Watch w = {.store = c->store, .instance_id = id, .console_path = c->plan->console_path, .fd = -1};
     gint64 start = g_get_monotonic_time();
     AmiOutcome outcome;
@@ -847,13 +879,20 @@ execute_supervised(const Cli *cli, RunCtx *c, AmiLaunch *launch, gboolean detach
                     sig == SIGINT ? "Ctrl-C" : g_strsignal(sig), id);
         return FALSE;
     }
+    note_verdict(c, start);
     report(cli, c, id);
     {
         g_autoptr(json_t) verdict = verdict_json(c);
         g_autoptr(GError) local = NULL;
 
-        if (!ami_instance_set_verdict(c->store, id, verdict, &local))
+        if (!ami_instance_set_verdict(c->store, id, verdict, &local) ||
+            !ami_instance_set_timing(c->store, id, c->timing, &local))
             cli_notice(cli, "%s: the verdict is not in its record: %s, ignoring", id, local->message);
+    }
+    if (o->timing > 0) {
+        g_autoptr(json_t) timing = ami_timing_to_json(c->timing);
+
+        print_timing(cli, c, timing);
     }
     cli_notice(cli, "%s: kept running (--keep); end it: ami-run terminate-instances "
                "--instance-ids %s", id, id);
@@ -984,10 +1023,12 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
     spec.store = c->store;
     if (!(launch = ami_launch_prepare(&spec, error)))
         return FALSE;
+    ami_clock_mark(c->timing, AMI_PHASE_DISKS);
+    ami_launch_set_timing(launch, c->timing);
     if (c->accel_note && !c->quiet)
         cli_notice(cli, "using TCG (software emulation): %s", c->accel_note);
     if (o->detach > 0 || o->keep > 0)
-        return execute_supervised(cli, c, launch, o->detach > 0, error);
+        return execute_supervised(cli, c, o, launch, error);
     if (!ami_launch_start(launch, error)) {
         ami_launch_terminate(launch, "the guest failed to start");
         return FALSE;
@@ -1001,6 +1042,7 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
         ami_launch_terminate(launch, "interrupted");
         return ami_signals_check(error);
     }
+    note_verdict(c, start);
     report(cli, c, c->plan->instance_id);
     verdict = verdict_json(c);
     if (c->toe)
@@ -1010,6 +1052,11 @@ execute(const Cli *cli, RunCtx *c, const RunOpts *o, GError **error)
         keep_failed(cli, c, launch);
     else
         ami_launch_terminate(launch, "run finished");
+    if (o->timing > 0) {
+        g_autoptr(json_t) timing = ami_timing_to_json(c->timing);
+
+        print_timing(cli, c, timing);
+    }
     if (component_failure && outcome == AMI_OUTCOME_SUCCESS) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_BOOT, "%s: component-failed: %s",
                     c->plan->instance_id, component_failure);
@@ -1151,9 +1198,11 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
         {"from-bundle", ARG_STRING, &o.from_bundle, "FILE", "boot the plan of an `ami-run bundle` archive again (its snapshots must be in the store)"},
         /* forensics */
         {"keep-failed", ARG_BOOL, &o.keep_failed, NULL, "a failed run keeps the instance stopped with its volumes, for 'ami-run logs'"},
+        /* timing */
+        {"timing", ARG_BOOL, &o.timing, NULL, "after the verdict, print the boot's timeline (ami-run's phases, the guest's stages) to stderr"},
         {NULL, ARG_LAST, NULL, NULL, NULL},
     };
-    RunCtx c = {0};
+    RunCtx c = {.timing = ami_clock_timing_new()};
     gboolean help = FALSE, ok = FALSE;
 
     if (!cli_args_parse(cli, "Boot an AMI and report a verdict: exit 0 success, 1 boot failure, "
@@ -1184,6 +1233,7 @@ cmd_run(Cli *cli, int argc, char **argv, GError **error)
     }
     if ((o.dry_run <= 0 && !resolve_qemu_user(cli, &o, &c, error)) || !resolve(cli, &o, &c, error))
         goto out;
+    ami_clock_mark(c.timing, AMI_PHASE_PLAN);
     ok = o.dry_run > 0 ? dry_run(cli, &c, error) : execute(cli, &c, &o, error);
 out:
     run_ctx_clear(&c);
@@ -1216,11 +1266,12 @@ cli_run_detached(Cli *cli, const CliLaunchRequest *req, char **ret_instance_id, 
                  .dry_run = req->dry_run ? 1 : -1, .success = req->success,
                  .failure = req->failure, .until = (char *)req->until,
                  .timeout = (char *)req->timeout, .strict = req->strict ? 1 : -1};
-    RunCtx c = {.quiet = TRUE};
+    RunCtx c = {.quiet = TRUE, .timing = ami_clock_timing_new()};
     gboolean ok = FALSE;
 
     if ((!req->dry_run && !resolve_qemu_user(cli, &o, &c, error)) || !resolve(cli, &o, &c, error))
         goto out;
+    ami_clock_mark(c.timing, AMI_PHASE_PLAN);
     if (req->instance_fields)
         json_object_update(c.instance_fields, req->instance_fields);
     if (req->amirun_fields)

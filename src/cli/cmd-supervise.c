@@ -28,6 +28,7 @@
 #include "ami-run/host.h"
 #include "ami-run/import.h"
 #include "ami-run/launch.h"
+#include "ami-run/timing.h"
 #include "ami-run/verdict.h"
 #include "cli.h"
 
@@ -119,6 +120,7 @@ typedef struct {
     gboolean strict;
     double timeout;
     gint64 start;
+    AmiTiming *timing; /* the first boot's timeline (borrowed), NULL once it is complete */
 } BootWatch;
 
 static char **
@@ -162,6 +164,9 @@ boot_watch_begin(BootWatch *b, AmiLaunch *l, gboolean first_boot)
     if (b->timeout <= 0)
         b->timeout = 600;
     b->start = g_get_monotonic_time();
+    if (b->timing && json_integer_value(json_object_get(json_object_get(ami_launch_record(l),
+                                                                        "AmiRun"), "Boots")) > 0)
+        b->timing = NULL; /* a reboot: the timeline is the first boot's */
     if (!(b->scanner = ami_verdict_scanner_new(&vo, &error)))
         g_printerr("ami-run: supervisor: no verdict: %s\n", error->message);
 }
@@ -180,6 +185,7 @@ boot_watch_step(BootWatch *b, AmiLaunch *l)
         return;
     while (outcome == AMI_OUTCOME_RUNNING && (n = ami_launch_read_console(l, buf, sizeof(buf))) > 0) {
         any = TRUE;
+        ami_clock_mark(b->timing, AMI_PHASE_FIRST_CONSOLE_BYTE); /* the first one stays */
         outcome = ami_verdict_feed(b->scanner, buf, (size_t)n, t);
     }
     if (outcome == AMI_OUTCOME_RUNNING && !any)
@@ -193,6 +199,12 @@ boot_watch_step(BootWatch *b, AmiLaunch *l)
         g_autofree char *now = ami_now_iso8601();
 
         json_object_set_new(v, "Time", json_string(now)); /* ImpairedSince */
+        if (b->timing) { /* saved with the verdict */
+            ami_clock_mark(b->timing, AMI_PHASE_VERDICT);
+            ami_timing_set_stages(b->timing, ami_verdict_get(b->scanner),
+                                  (double)(b->start - ami_timing_origin(b->timing)) / G_USEC_PER_SEC);
+        }
+        b->timing = NULL;
         ami_launch_set_verdict(l, v);
     }
     g_clear_pointer(&b->scanner, ami_verdict_scanner_free);
@@ -229,6 +241,7 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
     g_autoptr(GError) local = NULL;
     gboolean restart = argc > 1 && strcmp(argv[1], "--restart") == 0;
     BootWatch boot = {0};
+    g_autoptr(AmiTiming) timing = NULL;
     AmiLaunch *l;
 
     ami_signals_install_control();
@@ -241,6 +254,12 @@ cmd_supervise(Cli *cli, int argc, char **argv, GError **error)
         return FALSE;
     }
     ami_launch_set_supervised(l);
+    /* run --detach began the timeline (plan, disks); start-instances begins one now. */
+    if (restart || !(timing = ami_clock_timing_resume(json_object_get(
+                         json_object_get(ami_launch_record(l), "AmiRun"), "Timing"))))
+        timing = ami_clock_timing_new();
+    ami_launch_set_timing(l, timing);
+    boot.timing = timing;
     if (!ami_launch_start(l, &local)) {
         g_autofree char *line = g_strdup_printf("error %d %s\n", local->code, local->message);
 

@@ -52,7 +52,14 @@ static const Marker failure_markers[] = {
     {"cloud-init-failed", "Running module \\S+ \\(.*\\) failed|Failed to run module|\\.py\\[(ERROR|CRITICAL)\\]: |Failed to start .*[Cc]loud-init", FALSE, FALSE, TRUE},
 };
 
-/* Boot stages, for a timeout's "last stage seen". */
+/*
+ * Boot stages, in boot order: the last one seen is a timeout's "last stage seen", and
+ * the first time each is seen is the boot's timeline (AmiVerdict.stages, docs/run.md
+ * "Timing").  initramfs is the kernel unpacking one, or its scripts (initramfs-tools,
+ * dracut); the tiny image's busybox /init is its userspace.  cloud-init's four stages
+ * print "Cloud-init v. X running 'MODE'" (cmd/main.py welcome_format); "cloud-init" is
+ * any other mode.
+ */
 static const struct {
     const char *stage;
     const char *pattern;
@@ -60,13 +67,22 @@ static const struct {
     {"firmware", "SeaBIOS \\(version|BdsDxe:|UEFI firmware|EFI stub"},
     {"bootloader", "Welcome to GRUB!|Booting `|SYSLINUX|Loading .*vmlinuz|Probing EDD"},
     {"kernel", "Linux version \\d"},
+    {"initramfs", "Trying to unpack rootfs image as initramfs|Unpacking initramfs|Freeing initrd memory|Loading, please wait\\.\\.\\.|dracut-cmdline"},
     {"userspace", "Switching root\\.|Reached target|Run /init as init process"},
-    {"cloud-init", "Cloud-init v\\. .* running"},
+    {"cloud-init", "Cloud-init v\\. .* running '(?!init-local'|init'|modules:config'|modules:final')"},
+    {"cloud-init-local", "Cloud-init v\\. .* running 'init-local'"},
+    {"cloud-init-network", "Cloud-init v\\. .* running 'init'"},
+    {"cloud-init-config", "Cloud-init v\\. .* running 'modules:config'"},
     {"cloud-init-final", "Cloud-init v\\. .* running 'modules:final'"},
     {"cloud-init-finished", "Cloud-init v\\. \\S+ finished at"},
 };
-/* cloud-init's own stages are the last three. */
-enum { STAGE_FINAL = G_N_ELEMENTS(stages) - 2, STAGE_FINISHED = G_N_ELEMENTS(stages) - 1 };
+/* Where cloud-init's own stages begin, and its last two. */
+enum {
+    STAGE_CLOUD_INIT = 5,
+    STAGE_FINAL = G_N_ELEMENTS(stages) - 2,
+    STAGE_FINISHED = G_N_ELEMENTS(stages) - 1
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(stages) <= AMI_VERDICT_MAX_STAGES);
 
 /* CSI sequences, other two-byte escapes, and the rest of the C0 controls but \t. */
 static const char ANSI_RE[] =
@@ -99,6 +115,7 @@ struct AmiVerdictScanner {
     GPtrArray *failures;  /* Rule* */
     GPtrArray *successes; /* Rule* */
     GPtrArray *stage_res; /* GRegex* */
+    gboolean stage_seen[G_N_ELEMENTS(stages)];
     GRegex *ansi;
     AmiUntil until;
     GString *partial;     /* the unfinished line */
@@ -464,6 +481,20 @@ match_rules(GPtrArray *rules, const char *line, gboolean partial)
     return NULL;
 }
 
+/* The first time stage @i is seen goes on the timeline, in console order. */
+static void
+note_stage(AmiVerdictScanner *s, guint i, double seconds)
+{
+    AmiVerdictStage *st;
+
+    if (s->stage_seen[i])
+        return;
+    s->stage_seen[i] = TRUE;
+    st = &s->verdict.stages[s->verdict.n_stages++];
+    st->name = stages[i].stage;
+    st->seconds = seconds;
+}
+
 static void
 scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, guint64 offset,
           double seconds)
@@ -478,7 +509,8 @@ scan_line(AmiVerdictScanner *s, const char *raw, gboolean partial, guint64 offse
             if (!g_regex_match(s->stage_res->pdata[i], line, 0, NULL))
                 continue;
             s->verdict.stage = stages[i].stage;
-            s->cloud_init_seen |= i >= STAGE_FINAL - 1;
+            note_stage(s, i, seconds);
+            s->cloud_init_seen |= i >= STAGE_CLOUD_INIT;
             s->final_started |= i == STAGE_FINAL;
             s->finished |= i == STAGE_FINISHED;
         }

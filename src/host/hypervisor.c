@@ -6,13 +6,17 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ami-run/cleanup.h"
 #include "ami-run/error.h"
+#include "ami-run/host.h"
 #include "ami-run/hypervisor.h"
 #include "ami-run/qemu-user.h"
 
@@ -499,11 +503,39 @@ ami_hypervisor_reset(AmiHypervisor *hv, GError **error)
     return TRUE;
 }
 
+/*
+ * libvirt's destroy sends QEMU SIGTERM, then looks again every 200 ms until its pid is
+ * gone (virProcessKillPainfully): a QEMU that exits in 20 ms still costs 200 ms of every
+ * teardown (docs/performance.md, case 9).  So under our own root, where QEMU is our
+ * adopted child, we send the same SIGTERM first, through a pidfd taken while it was
+ * certainly this domain's QEMU, and reap it as soon as it exits (or its waiter thread
+ * does); libvirt then finds the pid gone at its first look.  QEMU still exits cleanly
+ * (SIGTERM: block devices flushed), as it did under libvirt's kill.
+ */
+static void
+terminate_qemu_first(AmiHypervisor *hv)
+{
+    int pid = hv->root ? ami_hypervisor_qemu_pid(hv) : 0;
+    int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+
+    if (fd < 0)
+        return;
+    if (ami_pid_is_qemu_of(pid, virDomainGetName(hv->dom)) &&
+        syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0) == 0 && poll(&p, 1, 3000) == 1) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) /* ECHILD: the waiter reaped it */
+            ;
+    }
+    close(fd);
+}
+
 void
 ami_hypervisor_destroy(AmiHypervisor *hv)
 {
-    if (hv->dom && virDomainIsActive(hv->dom) == 1)
+    if (hv->dom && virDomainIsActive(hv->dom) == 1) {
+        terminate_qemu_first(hv);
         virDomainDestroy(hv->dom);
+    }
 }
 
 void

@@ -22,6 +22,7 @@
 #include "ami-run/net.h"
 #include "ami-run/netinfo.h"
 #include "ami-run/qemu-user.h"
+#include "ami-run/timing.h"
 
 /*
  * Everything an instance needs after it was prepared lives in its record (AmiRun.*), so
@@ -38,6 +39,7 @@ struct AmiLaunch {
     AmiReaper *reaper;
     AmiNet *net;        /* the own network (AmiRun.Network.Socket), or NULL */
     int console_fd;
+    AmiTiming *timing;  /* borrowed (ami_launch_set_timing()), or NULL */
 };
 
 static int
@@ -101,12 +103,18 @@ merge_from_disk(AmiLaunch *l)
         json_object_set(l->record, "Tags", tags);
     if (json_is_object(vtags) && json_is_object(a))
         json_object_set(a, "VolumeTags", vtags);
+    /* What run --keep added while a supervisor held the guest (ami_instance_set_timing()). */
+    if (l->timing)
+        ami_timing_merge_json(l->timing, json_object_get(json_object_get(disk, "AmiRun"), "Timing"));
 }
 
 static gboolean
 save_record(AmiLaunch *l, GError **error)
 {
     merge_from_disk(l);
+    if (l->timing && json_is_object(json_object_get(l->record, "AmiRun")))
+        json_object_set_new(json_object_get(l->record, "AmiRun"), "Timing",
+                            ami_timing_to_json(l->timing));
     return ami_json_write_file_atomic(l->record_path, l->record, 0600, error);
 }
 
@@ -529,6 +537,12 @@ ami_launch_instance_id(const AmiLaunch *l)
 }
 
 void
+ami_launch_set_timing(AmiLaunch *l, AmiTiming *timing)
+{
+    l->timing = timing;
+}
+
+void
 ami_launch_set_supervised(AmiLaunch *l)
 {
     json_object_set_new(amirun(l), "Supervised", json_true());
@@ -804,6 +818,17 @@ open_net_to(AmiLaunch *l, const AmiQemuUser *u, GError **error)
     return !u || !l->net || !sock || ami_qemu_user_grant(u, sock, 0660, error);
 }
 
+/* The timeline's qemu-exec (when QEMU's process began) and running (libvirt is done). */
+static void
+mark_qemu_started(AmiLaunch *l, int pid)
+{
+    double exec = l->timing && pid > 0 ? ami_clock_process_started(l->timing, pid) : -1;
+
+    if (exec >= 0)
+        ami_timing_mark(l->timing, AMI_PHASE_QEMU_EXEC, exec);
+    ami_clock_mark(l->timing, AMI_PHASE_RUNNING);
+}
+
 gboolean
 ami_launch_start(AmiLaunch *l, GError **error)
 {
@@ -823,9 +848,11 @@ ami_launch_start(AmiLaunch *l, GError **error)
         return FALSE;
     l->hv = root ? ami_hypervisor_open_embedded(root, caps, log, qemu_user, error)
                  : ami_hypervisor_open_uri(amirun_str(l->record, "Connect"), log, error);
+    ami_clock_mark(l->timing, AMI_PHASE_LIBVIRT_START);
     if (!l->hv || !watch_pid_file(l, error) || !net_start(l, error) ||
         !open_net_to(l, qemu_user, error) || !ami_hypervisor_start(l->hv, xml, error))
         return FALSE;
+    mark_qemu_started(l, ami_hypervisor_qemu_pid(l->hv));
     if ((pid = ami_hypervisor_qemu_pid(l->hv)) > 0) {
         if (!ami_reaper_watch(l->reaper, pid, error))
             return FALSE;
@@ -984,6 +1011,7 @@ launch_end(AmiLaunch *l, AmiInstanceState state, const char *reason)
     g_clear_pointer(&l->reaper, ami_reaper_release);
     g_debug("teardown: removing files");
     release_instance(l->store, l->record, state == AMI_INSTANCE_TERMINATED);
+    ami_clock_mark(l->timing, AMI_PHASE_TEARDOWN);
     set_state(l->record, state);
     set_reason(l->record, "Client.UserInitiatedShutdown", reason);
     save_record(l, NULL);
@@ -1049,7 +1077,14 @@ gboolean
 ami_launch_detach(AmiLaunch *l, GError **error)
 {
     g_autofree char *id = g_strdup(ami_launch_instance_id(l));
-    gboolean ok = ami_instance_supervise(l->store, id, l->self_exe, FALSE, error);
+    gboolean ok;
+
+    /* The supervisor goes on with the timeline from the record (cmd-supervise.c). */
+    if (l->timing && !save_record(l, error)) {
+        ami_launch_terminate(l, "the guest failed to start");
+        return FALSE;
+    }
+    ok = ami_instance_supervise(l->store, id, l->self_exe, FALSE, error);
 
     if (!ok && ami_instance_owner(l->record) == getpid()) {
         /* The supervisor never took over: the instance is still ours to clean up. */
@@ -1115,6 +1150,24 @@ ami_instance_set_verdict(AmiStore *store, const char *instance_id, json_t *verdi
     if (!json_is_object(json_object_get(r, "AmiRun")))
         json_object_set_new(r, "AmiRun", json_object());
     json_object_set(json_object_get(r, "AmiRun"), "Verdict", verdict);
+    path = record_path_of(store, instance_id);
+    return ami_json_write_file_atomic(path, r, 0600, error);
+}
+
+gboolean
+ami_instance_set_timing(AmiStore *store, const char *instance_id, AmiTiming *timing,
+                        GError **error)
+{
+    g_autoptr(json_t) r = ami_instance_load(store, instance_id, error);
+    json_t *a = json_object_get(r, "AmiRun");
+    g_autofree char *path = NULL;
+
+    if (!r)
+        return FALSE;
+    if (!json_is_object(a))
+        json_object_set_new(r, "AmiRun", a = json_object());
+    ami_timing_merge_json(timing, json_object_get(a, "Timing"));
+    json_object_set_new(a, "Timing", ami_timing_to_json(timing));
     path = record_path_of(store, instance_id);
     return ami_json_write_file_atomic(path, r, 0600, error);
 }

@@ -27,12 +27,43 @@ else
     ok "dry-run: plan, nothing created"
 fi
 
-boot 0 "$ami" --user-data "$WORK/ud.sh" --success 'ami-run-tiny: ready' --timeout 120
+boot 0 "$ami" --user-data "$WORK/ud.sh" --success 'ami-run-tiny: ready' --timeout 120 --timing
 contains "$OUT" "ami-run-tiny: firmware bios"
 contains "$OUT" "user-data says: 42"
 contains "$OUT" "ami-run-tiny: instance-id $IID"
 contains "$ERR" "$IID: success after"
 ok "boots to the ready marker; user data ran; the seed names the instance"
+
+# The same boot's timeline (docs/run.md "Timing"): AmiRun.Timing has ami-run's phases in
+# order and the guest's stages firmware…userspace, each later than the one before, and
+# --timing printed them all after the verdict.
+timing=$("$AMI_RUN" describe-instances --debug --instance-ids "$IID" |
+    jq -c '.Reservations[0].Instances[0].AmiRun.Timing')
+phases=$(jq -r '[.Phases[].Name] | join(" ")' <<<"$timing")
+[ "$phases" = "command-start plan disks libvirt-start qemu-exec running first-console-byte verdict teardown" ] ||
+    fail "AmiRun.Timing.Phases: $phases (in $timing)"
+stages=$(jq -r '[.Stages[].Name] | join(" ")' <<<"$timing")
+[ "$stages" = "firmware bootloader kernel initramfs userspace" ] ||
+    fail "AmiRun.Timing.Stages: $stages (in $timing)"
+jq -e '.Start | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z$")' <<<"$timing" >/dev/null ||
+    fail "AmiRun.Timing.Start: $timing"
+jq -e '[.Phases[].Seconds] as $p | all(range(1; $p | length); $p[.] >= $p[. - 1])' <<<"$timing" >/dev/null ||
+    fail "phases out of order in time: $timing"
+jq -e '[.Stages[].Seconds] as $s | all(range(1; $s | length); $s[.] > $s[. - 1])' <<<"$timing" >/dev/null ||
+    fail "stage times do not increase: $timing"
+jq -e '(.Phases | map({(.Name): .Seconds}) | add) as $p | .Stages[0].Seconds >= $p["first-console-byte"]
+       and .Stages[-1].Seconds <= $p.verdict and $p.teardown < 120' <<<"$timing" >/dev/null ||
+    fail "stages outside first-console-byte..verdict: $timing"
+printed=$(sed -n '/: timing (seconds since the command started/,$p' <<<"$ERR")
+for name in $phases; do
+    grep -qE "^  phase  $name +[0-9]+\.[0-9]{3} s" <<<"$printed" || fail "--timing did not print phase $name: $ERR"
+done
+for name in $stages; do
+    grep -qE "^  stage  $name +[0-9]+\.[0-9]{3} s  \+[0-9]+\.[0-9]{3} s$" <<<"$printed" ||
+        fail "--timing did not print stage $name: $ERR"
+done
+[ "$(grep -c '^  \(phase\|stage\)  ' <<<"$printed")" = 14 ] || fail "--timing printed more or less: $printed"
+ok "AmiRun.Timing: 9 phases in order, stages firmware…userspace increasing; --timing printed them"
 
 vol=$(jq -r '.Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId' \
     <<<"$("$AMI_RUN" describe-instances --instance-ids "$IID")")
