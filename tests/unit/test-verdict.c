@@ -742,12 +742,12 @@ test_summary_counts_recorded_behind_other_failures(void **state)
     assert_int_equal(ami_verdict_guest_stopped(off, 30.0), AMI_OUTCOME_FAILURE);
     a = ami_verdict_summary(ami_verdict_get(off));
     assert_string_equal(a, "failure (powered-off-before-success; user data not reached) with 1 "
-                           "recorded error after 30.0 s, stage cloud-init");
+                           "recorded error after 30.0 s, stage cloud-init-local");
     feed_lines(late, early, offsets);
     assert_int_equal(ami_verdict_deadline(late, 600.0), AMI_OUTCOME_TIMEOUT);
     b = ami_verdict_summary(ami_verdict_get(late));
     assert_string_equal(b, "timeout (timeout-stalled; user data not reached) with 1 recorded "
-                           "error after 600.0 s, stage cloud-init");
+                           "error after 600.0 s, stage cloud-init-local");
 }
 
 /* User data cloud-init has no handler for (a script without its "#!") never runs: the
