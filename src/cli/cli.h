@@ -102,6 +102,9 @@ json_t *cli_struct_arg(const char *value, const char *what, GError **error);
  */
 json_t *cli_struct_list(char **items, const char *what, GError **error);
 
+/** cli_json_strv() - the strings of a JSON array, others skipped (NULL-terminated; g_strfreev). */
+char **cli_json_strv(json_t *list);
+
 /**
  * cli_region() - the region this command works in: --region, else $AWS_REGION, else
  * $AWS_DEFAULT_REGION, else us-east-1 (as the AWS CLI); NULL with AMI_ERROR_INVALID for a

@@ -1105,21 +1105,6 @@ bundle_default_number(char **field, json_t *value)
         *field = g_strdup_printf("%" JSON_INTEGER_FORMAT, json_integer_value(value));
 }
 
-static char **
-json_strv(json_t *list)
-{
-    GPtrArray *out = g_ptr_array_new();
-    size_t i;
-    json_t *e;
-
-    json_array_foreach(list, i, e) {
-        if (json_is_string(e))
-            g_ptr_array_add(out, g_strdup(json_string_value(e)));
-    }
-    g_ptr_array_add(out, NULL);
-    return (char **)g_ptr_array_free(out, FALSE);
-}
-
 /*
  * --from-bundle: the image, type, firmware, bus, sizes and verdict options of the bundled
  * run, once its snapshots are checked to be in the store (cmd-bundle.c); options given on
@@ -1145,9 +1130,9 @@ from_bundle(const Cli *cli, RunOpts *o, GError **error)
     bundle_default_number(&o->timeout, json_object_get(opts, "Timeout"));
     bundle_default(&o->until, json_string_value(json_object_get(opts, "Until")));
     if (!o->success && json_array_size(json_object_get(opts, "Success")))
-        o->success = json_strv(json_object_get(opts, "Success"));
+        o->success = cli_json_strv(json_object_get(opts, "Success"));
     if (!o->failure && json_array_size(json_object_get(opts, "Failure")))
-        o->failure = json_strv(json_object_get(opts, "Failure"));
+        o->failure = cli_json_strv(json_object_get(opts, "Failure"));
     if (o->strict < 0 && json_is_true(json_object_get(opts, "Strict")))
         o->strict = 1;
     if (o->secure_boot < 0 && json_is_true(json_object_get(opts, "SecureBoot")))

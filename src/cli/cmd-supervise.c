@@ -123,21 +123,6 @@ typedef struct {
     AmiTiming *timing; /* the first boot's timeline (borrowed), NULL once it is complete */
 } BootWatch;
 
-static char **
-strv_of(json_t *list)
-{
-    GPtrArray *out = g_ptr_array_new();
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(list, i, v) {
-        if (json_is_string(v))
-            g_ptr_array_add(out, g_strdup(json_string_value(v)));
-    }
-    g_ptr_array_add(out, NULL);
-    return (char **)g_ptr_array_free(out, FALSE);
-}
-
 static void
 boot_watch_begin(BootWatch *b, AmiLaunch *l, gboolean first_boot)
 {
@@ -150,8 +135,8 @@ boot_watch_begin(BootWatch *b, AmiLaunch *l, gboolean first_boot)
     g_clear_pointer(&b->scanner, ami_verdict_scanner_free);
     if (!json_is_object(opts))
         return;
-    success = strv_of(json_object_get(opts, "Success"));
-    failure = strv_of(json_object_get(opts, "Failure"));
+    success = cli_json_strv(json_object_get(opts, "Success"));
+    failure = cli_json_strv(json_object_get(opts, "Failure"));
     if (until)
         ami_until_from_string(until, &vo.until);
     vo.user_data = first_boot && json_is_true(json_object_get(opts, "UserData"));

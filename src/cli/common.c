@@ -217,3 +217,19 @@ cli_bdm_coerce(json_t *mappings)
         coerce_member(ebs, "Encrypted", TRUE);
     }
 }
+
+/* The strings of a JSON array (others skipped), as a NULL-terminated vector (caller frees). */
+char **
+cli_json_strv(json_t *list)
+{
+    GPtrArray *out = g_ptr_array_new();
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(list, i, e) {
+        if (json_is_string(e))
+            g_ptr_array_add(out, g_strdup(json_string_value(e)));
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
