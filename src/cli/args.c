@@ -40,7 +40,8 @@ print_usage(const Cli *cli, const char *summary, const ArgSpec *specs)
             left = g_strdup_printf("--%s[=%s]", s->name, s->metavar ? s->metavar : "VALUE");
         else
             left = g_strdup_printf("--%s %s", s->name, s->metavar ? s->metavar : "VALUE");
-        printf("  %-34s %s\n", left, s->help);
+        /* Padded by characters, not bytes: metavars hold "…" (three bytes, one column). */
+        printf("  %s%*s %s\n", left, (int)MAX(0, 34 - (glong)g_utf8_strlen(left, -1)), "", s->help);
     }
     printf("\nGlobal options: --store DIR, --output json|table|text, --query JMESPATH,\n"
            "  --debug, --help\n"

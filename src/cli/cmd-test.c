@@ -399,7 +399,7 @@ cmd_test(Cli *cli, int argc, char **argv, GError **error)
     const ArgSpec specs[] = {
         {"spec", ARG_STRING, &o.spec, "FILE", "the test spec (YAML or JSON, docs/test.md)", TRUE},
         {"image-id", ARG_STRING, &o.image_id, "ami-…", "test one image with the default matrix (no spec)"},
-        {"component", ARG_LIST, &o.components, "FILE…", "with --image-id: component documents to run (AWSTOE)"},
+        {"component", ARG_LIST, &o.components, "FILE", "with --image-id: component documents to run (AWSTOE)"},
         {"phases", ARG_STRING, &o.phases, "LIST", "with --image-id: the documents' phases (run's --phases)"},
         {"jobs", ARG_STRING, &o.jobs, "N", "cells that run at once (default: the number of cores)"},
         {"timeout", ARG_STRING, &o.timeout, "SECONDS", "each cell's timeout (overrides the spec's)"},
