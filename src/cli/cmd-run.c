@@ -1285,12 +1285,13 @@ cli_run_verdict(Cli *cli, const CliLaunchRequest *req, gboolean stream, json_t *
                  .console = (char *)(stream ? "stream" : "quiet"), .success = req->success,
                  .failure = req->failure, .until = (char *)req->until,
                  .timeout = (char *)req->timeout, .strict = req->strict ? 1 : -1};
-    RunCtx c = {0};
+    RunCtx c = {.timing = ami_clock_timing_new()}; /* execute() marks its phases */
     g_autoptr(GError) local = NULL;
     gboolean ok = FALSE;
 
     if (!resolve_qemu_user(cli, &o, &c, error) || !resolve(cli, &o, &c, error))
         goto out;
+    ami_clock_mark(c.timing, AMI_PHASE_PLAN);
     if (!execute(cli, &c, &o, &local) &&
         ami_verdict_get(c.scanner)->outcome == AMI_OUTCOME_RUNNING) {
         /* no verdict: the boot did not happen, or a signal ended it */
