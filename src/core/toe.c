@@ -371,7 +371,7 @@ compile_logical(Ctx *c, const char *op, const yaml_node_t *arg, guint depth, gui
                 GError **error)
 {
     g_autoptr(GString) line = g_string_new(op);
-    guint id;
+    guint id = 0;
 
     if (depth >= 4)
         return fail_at(c, arg, error, "'%s': logical operators nest at most 4 levels", op);
@@ -492,7 +492,7 @@ static gboolean
 compile_for(Ctx *c, const yaml_node_t *f, GError **error)
 {
     yaml_node_t *s, *e, *u;
-    gint64 start, end, by;
+    gint64 start = 0, end = 0, by = 0;
 
     if (!want(c, f, YAML_MAPPING_NODE, "for", error) ||
         !keys_allowed(c, f, "start end updateBy", "for", error))

@@ -194,7 +194,7 @@ add_rule(GPtrArray *rules, const char *pattern, const char *class_id, gboolean s
 
     if (!re) {
         g_set_error(error, AMI_ERROR, AMI_ERROR_INVALID, "%s '%.80s': %s", option ? option : "pattern",
-                    pattern, local->message);
+                    pattern, local ? local->message : "not a valid regex");
         return FALSE;
     }
     r = g_new0(Rule, 1);
