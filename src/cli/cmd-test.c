@@ -364,7 +364,7 @@ run_matrix(Cli *cli, const TestOptions *o, const json_t *spec, json_t *cells, GE
                             cli->region, NULL};
     const char *extra[] = {accel, NULL};
     g_autoptr(AmiStore) store = cli_open_store(cli, FALSE, error);
-    Display d = {cli, cli->progress, 0, g_new0(char *, json_array_size(cells) + 1)};
+    Display d = {cli, cli->progress, 0, NULL}; /* its lines once the options are checked */
     AmiTestRunOptions opts = {self, global, extra, g_get_num_processors(), on_progress, &d};
     g_autoptr(json_t) report = NULL;
     gint64 t0 = g_get_monotonic_time();
@@ -378,11 +378,11 @@ run_matrix(Cli *cli, const TestOptions *o, const json_t *spec, json_t *cells, GE
         opts.jobs = (guint)jobs;
     }
     if (!self || !store) {
-        g_strfreev(d.last);
         if (error && !*error)
             g_set_error(error, AMI_ERROR, AMI_ERROR_HOST, "cannot find this program's path");
         return FALSE;
     }
+    d.last = g_new0(char *, json_array_size(cells) + 1);
     ok = ami_test_run(store, spec, cells, &opts, error);
     g_strfreev(d.last);
     if (!ok)
